@@ -1,0 +1,79 @@
+"""`exposure-lab up|down|status|restart`: the lab from a shell or a Makefile."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import lifecycle, services
+from .config import LabConfig
+from .core import LabError
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    print(f"lab run dir: {report['run_dir']}")
+    for name, info in report["services"].items():
+        state = "up" if info.get("up") else "DOWN"
+        print(f"\n== {name}: {state}")
+        for key, value in info.items():
+            if key == "up":
+                continue
+            if isinstance(value, dict):
+                value = json.dumps(value, sort_keys=True)
+            print(f"   {key}: {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="exposure-lab", description=__doc__)
+    parser.add_argument("--nodes", type=int, default=None,
+                        help="number of node namespaces (default 3, or what is up)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="bring the lab up (idempotent)")
+    p_up.add_argument("--only", nargs="+", choices=services.ALL,
+                      help="only these services (the topology always comes up)")
+    sub.add_parser("down", help="stop everything the lab started and remove it")
+    p_status = sub.add_parser("status", help="what runs where")
+    p_status.add_argument("--json", action="store_true")
+    p_restart = sub.add_parser("restart", help="restart one service (e.g. dnsmasq)")
+    p_restart.add_argument("service", choices=services.ALL)
+    args = parser.parse_args(argv)
+
+    config = LabConfig(nodes=args.nodes) if args.nodes else _current_config()
+    try:
+        if args.command == "up":
+            lifecycle.up(config, args.only)
+            _print_status(lifecycle.status(config))
+        elif args.command == "down":
+            leftovers = lifecycle.down(config)
+            if leftovers:
+                print("left behind:\n  " + "\n  ".join(leftovers), file=sys.stderr)
+                return 1
+            print("lab is down; nothing left behind")
+        elif args.command == "status":
+            report = lifecycle.status(config)
+            if args.json:
+                print(json.dumps(report, indent=2, sort_keys=True))
+            else:
+                _print_status(report)
+            return 0 if report["up"] else 3
+        elif args.command == "restart":
+            lifecycle.restart(config, args.service)
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _current_config() -> LabConfig:
+    """The configuration of the lab that is up, so `status`/`down` need no flags."""
+    from .state import LabState
+
+    default = LabConfig()
+    state = LabState.load(default.state_file)
+    return LabConfig(nodes=state.nodes) if state.nodes else default
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Session fixtures: one real lab for the whole integration run.
+
+If a lab is already up (`make lab-up`), the tests use it and leave it up. Otherwise the session
+brings one up, and the lifecycle test at the very end takes it down and proves that nothing is
+left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from exposure_lab import Lab, LabConfig, lifecycle
+from exposure_lab.snapshot import MachineSnapshot
+
+LAST = "lab/test_lifecycle.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Taking the lab down must come after every test that uses it.
+    items.sort(key=lambda item: LAST in item.nodeid)
+
+
+@pytest.fixture(scope="session")
+def lab_config() -> LabConfig:
+    return LabConfig(nodes=int(os.environ.get("EXPOSURE_LAB_NODES", "3")))
+
+
+@pytest.fixture(scope="session")
+def lab_services() -> list[str]:
+    """All services, or the ones named in EXPOSURE_LAB_SERVICES (for quick local runs)."""
+    return lifecycle.resolve(os.environ.get("EXPOSURE_LAB_SERVICES", "").split() or None)
+
+
+@pytest.fixture(scope="session")
+def lab_reused(lab_config: LabConfig, lab_services: list[str]) -> bool:
+    services = lifecycle.status(lab_config)["services"]
+    return all(services[name].get("up") for name in lab_services)
+
+
+@pytest.fixture(scope="session")
+def machine_before(lab_config: LabConfig, lab_reused: bool) -> MachineSnapshot | None:
+    """The machine as the session found it, before any lab of ours existed."""
+    return None if lab_reused else MachineSnapshot.take(lab_config)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_config: LabConfig, lab_services: list[str], lab_reused: bool,
+        machine_before: MachineSnapshot | None) -> Iterator[Lab]:
+    lab = Lab(lab_config) if lab_reused else lifecycle.up(lab_config, lab_services)
+    yield lab
+    if not lab_reused:
+        lifecycle.down(lab_config)
