@@ -135,8 +135,15 @@ build: $(STAMP_MAIN) $(STAMP_CORE219) ## Build the tarball into build/ and prove
 	  .ci/check-build $${core%%:*} $(COLLECTION_TARBALL) $(TREES)/installed-$${core##*:}; \
 	done
 
+# Ansible finds this checkout as the collection baremetal.exposure through this link
+# (lab/ansible.cfg points collections_path at .collections).
+COLLECTION_LINK := .collections/ansible_collections/baremetal/exposure
+$(COLLECTION_LINK):
+	mkdir -p $(@D)
+	ln -sfn $(CURDIR) $@
+
 .PHONY: integration
-integration: $(STAMP_MAIN) ## Integration tests against the lab (tests/integration)
+integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the lab (tests/integration)
 	$(VENV)/bin/pytest tests/integration -v
 
 .PHONY: test
@@ -146,7 +153,7 @@ test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit bu
 # --- Lab -------------------------------------------------------------------------------------
 
 .PHONY: lab-up lab-down lab-status
-lab-up: $(STAMP_MAIN) ## Start the lab (network namespaces, FRR, DHCP, ...)
+lab-up: $(STAMP_MAIN) $(COLLECTION_LINK) ## Start the lab (network namespaces, FRR, DHCP, ...)
 	$(VENV)/bin/python -m exposure_lab up
 lab-down: $(STAMP_MAIN) ## Stop the lab
 	$(VENV)/bin/python -m exposure_lab down

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from typing import Any
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop everything the lab started and remove it")
     p_status = sub.add_parser("status", help="what runs where")
     p_status.add_argument("--json", action="store_true")
+    sub.add_parser("env", help="print the lab's connection settings as shell exports")
     p_restart = sub.add_parser("restart", help="restart one service (e.g. dnsmasq)")
     p_restart.add_argument("service", choices=services.ALL)
     args = parser.parse_args(argv)
@@ -58,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 _print_status(report)
             return 0 if report["up"] else 3
+        elif args.command == "env":
+            for key, value in sorted(lifecycle.environment(config).items()):
+                print(f"export {key}={shlex.quote(value)}")
         elif args.command == "restart":
             lifecycle.restart(config, args.service)
     except LabError as exc:

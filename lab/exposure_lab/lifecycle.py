@@ -93,3 +93,21 @@ def restart(config: LabConfig, name: str) -> None:
     else:
         service.down(lab)
         service.up(lab)
+
+
+def environment(config: LabConfig) -> dict[str, str]:
+    """Connection settings and secrets of the running lab, as the environment variables the
+    collection's roles read (the way an AWX credential would inject them)."""
+    lab = Lab(config)
+    env: dict[str, str] = {}
+    kube, netbox, kea = lab.info("kube"), lab.info("netbox"), lab.info("kea")
+    if kube:
+        env["K8S_AUTH_KUBECONFIG"] = kube["kubeconfig"]
+    if netbox:
+        env["NETBOX_API"] = netbox["url"]
+        env["NETBOX_TOKEN"] = netbox["token"]
+    if kea:
+        env["KEA_API_URL"] = kea["url"]
+        env["KEA_API_USER"] = kea["user"]
+        env["KEA_API_PASSWORD"] = kea["password"]
+    return env

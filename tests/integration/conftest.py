@@ -15,6 +15,8 @@ import pytest
 from exposure_lab import Lab, LabConfig, lifecycle
 from exposure_lab.snapshot import MachineSnapshot
 
+from ansible_runner import AnsibleRunner
+
 LAST = "lab/test_lifecycle.py"
 
 
@@ -53,3 +55,10 @@ def lab(lab_config: LabConfig, lab_services: list[str], lab_reused: bool,
     yield lab
     if not lab_reused:
         lifecycle.down(lab_config)
+
+
+@pytest.fixture(scope="session")
+def ansible(lab: Lab) -> AnsibleRunner:
+    """Runs ansible-playbook against the lab inventory (lab/ansible.cfg), with the lab's
+    secrets in the environment the way an AWX credential would put them."""
+    return AnsibleRunner(lab)
