@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -40,7 +42,23 @@ def netns_argv(netns: str | None, argv: Sequence[str]) -> list[str]:
 class Lab:
     def __init__(self, config: LabConfig) -> None:
         self.config = config
-        self.state = LabState.load(config.state_file)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def state(self) -> LabState:
+        """A fresh read: other processes (tests, `lab restart`) change the lab too."""
+        return LabState.load(self.config.state_file)
+
+    @contextmanager
+    def transaction(self) -> Iterator[LabState]:
+        """Read-modify-write of the state file under a lock, so concurrent users of one lab
+        never lose each other's records (a lost PID is a process nobody will stop)."""
+        self.config.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.config.run_dir / ".state.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = LabState.load(self.config.state_file)
+            yield state
+            state.save()
 
     # -- plain commands ---------------------------------------------------------------------
     def run(
@@ -95,7 +113,9 @@ class Lab:
         log_path = self.log_dir / f"{key}.log"
         full = list(argv)
         if user:
-            full = ["runuser", "-u", user, "--", *full]
+            # setpriv execs the daemon itself (runuser would stay in between as the recorded PID
+            # and kill the daemon's children uncleanly when signalled).
+            full = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--", *full]
         full = netns_argv(netns, full)
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
@@ -118,8 +138,8 @@ class Lab:
         record = ProcessRecord(
             pid=proc.pid, start_ticks=ticks, argv=full, netns=netns, log=str(log_path)
         )
-        self.state.processes[key] = record
-        self.state.save()
+        with self.transaction() as state:
+            state.processes[key] = record
         # Popen objects we drop would otherwise warn; the process lives on in its own session.
         proc.returncode = 0
         return record
@@ -144,8 +164,8 @@ class Lab:
                     _reap(record.pid)
                     time.sleep(0.02)
         _reap(record.pid)
-        del self.state.processes[key]
-        self.state.save()
+        with self.transaction() as state:
+            state.processes.pop(key, None)
 
     def alive(self, key: str) -> bool:
         record = self.state.processes.get(key)
@@ -157,12 +177,13 @@ class Lab:
 
     # -- bookkeeping -----------------------------------------------------------------------
     def record(self, service: str, info: dict[str, Any]) -> None:
-        self.state.services[service] = info
-        self.state.save()
+        with self.transaction() as state:
+            state.services[service] = info
 
     def forget(self, service: str) -> None:
-        self.state.services.pop(service, None)
-        self.state.save()
+        if self.config.state_file.exists():
+            with self.transaction() as state:
+                state.services.pop(service, None)
 
     def info(self, service: str) -> dict[str, Any]:
         return self.state.services.get(service, {})

@@ -54,8 +54,9 @@ class Topology:
                 self._make_host(lab, host)
         if not Path(f"/sys/class/net/{cfg.mgmt_veth}").exists():
             self._make_mgmt(lab)
-        lab.state.nodes = cfg.nodes
-        lab.state.prefix = cfg.prefix
+        with lab.transaction() as state:
+            state.nodes = cfg.nodes
+            state.prefix = cfg.prefix
         lab.record(
             self.name,
             {

@@ -176,6 +176,10 @@ class KubeControlPlane:
             "--manage-all-nodes=false",
             f"--manage-nodes-with-annotation-selector={manifests.KWOK_SELECTOR}",
             f"--config={STAGES}",
+            # Heartbeat through Leases (every ~10 s): without it KWOK patches node status only
+            # about once a minute, past the controller-manager's 50 s grace period, so nodes
+            # flap NotReady and their pods stay not-Ready.
+            "--node-lease-duration-seconds=40",
             f"--server-address=127.0.0.1:{ports['kwok']}",
         ], cwd=d)
         self._record(lab, ports)

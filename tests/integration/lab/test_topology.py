@@ -47,8 +47,9 @@ def test_the_root_namespace_reaches_the_lan_through_the_mgmt_veth_only(lab: Lab)
         assert json.loads(pool.stdout)[0].get("dev") != cfg.mgmt_veth
 
 
-def test_the_bridge_has_one_port_per_host_plus_mgmt(lab: Lab) -> None:
+def test_the_bridge_has_a_port_per_host_plus_mgmt(lab: Lab) -> None:
     out = lab.run(["ip", "-j", "link", "show", "master", lab.config.bridge],
                   netns=lab.config.lan_netns).stdout
     ports = {link["ifname"] for link in json.loads(out)}
-    assert ports == {f"v-{h.name}" for h in lab.config.hosts} | {"v-mgmt"}
+    # Tests may attach extra hosts (squatters) for a while; the lab's own ports are all there.
+    assert {f"v-{h.name}" for h in lab.config.hosts} | {"v-mgmt"} <= ports
