@@ -15,6 +15,8 @@ from .core import LabError
 
 def _print_status(report: dict[str, Any]) -> None:
     print(f"lab run dir: {report['run_dir']}")
+    memory = report.get("memory_rss_mib", {})
+    print(f"memory (RSS of every lab process and its children): {memory.get('total', 0)} MiB")
     for name, info in report["services"].items():
         state = "up" if info.get("up") else "DOWN"
         print(f"\n== {name}: {state}")

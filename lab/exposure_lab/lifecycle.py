@@ -11,6 +11,7 @@ from typing import Any
 from . import services
 from .config import LabConfig
 from .core import Lab, LabError
+from .resources import memory_by_process
 from .topology import check_isolated, lab_namespaces
 
 
@@ -30,6 +31,12 @@ def resolve(only: list[str] | None) -> list[str]:
 
 def up(config: LabConfig, only: list[str] | None = None) -> Lab:
     lab = Lab(config)
+    state = lab.state
+    if state.processes and not any(p.alive() for p in state.processes.values()):
+        # Every daemon of a previous lab is gone (machine restarted, session killed) but its
+        # namespaces and files may remain: start from a clean slate, not from stale config.
+        _log("found a stale lab (no recorded process alive): cleaning it up first")
+        down(config)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     for name in resolve(only):
         started = time.monotonic()
@@ -82,6 +89,9 @@ def status(config: LabConfig) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - status must report, not crash
             report["services"][name] = {"up": False, "error": str(exc)}
     report["up"] = all(s.get("up") for s in report["services"].values())
+    memory = memory_by_process(lab)
+    report["memory_rss_mib"] = {"total": round(sum(memory.values()) / 1024),
+                                **{k: round(v / 1024) for k, v in sorted(memory.items())}}
     return report
 
 
