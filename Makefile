@@ -78,9 +78,17 @@ netbox-venv:
 
 # --- Checks -------------------------------------------------------------------------------------
 
+# Ansible finds this checkout as the collection baremetal.exposure through this link
+# (lab/ansible.cfg points collections_path at .collections).
+COLLECTION_LINK := .collections/ansible_collections/baremetal/exposure
+$(COLLECTION_LINK):
+	mkdir -p $(@D)
+	ln -sfn $(CURDIR) $@
+
+
 .PHONY: lint
-lint: $(STAMP_MAIN) ## ansible-lint (production profile, role argument specs, yamllint); settings in .ansible-lint
-	$(VENV)/bin/ansible-lint
+lint: $(STAMP_MAIN) $(COLLECTION_LINK) ## ansible-lint (production profile, role argument specs, yamllint); settings in .ansible-lint
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.collections $(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 
 # get-pip stand-in so that ansible-test can bootstrap pip in its venvs offline (see the file).
@@ -134,13 +142,6 @@ build: $(STAMP_MAIN) $(STAMP_CORE219) ## Build the tarball into build/ and prove
 	@for core in $(CORES); do \
 	  .ci/check-build $${core%%:*} $(COLLECTION_TARBALL) $(TREES)/installed-$${core##*:}; \
 	done
-
-# Ansible finds this checkout as the collection baremetal.exposure through this link
-# (lab/ansible.cfg points collections_path at .collections).
-COLLECTION_LINK := .collections/ansible_collections/baremetal/exposure
-$(COLLECTION_LINK):
-	mkdir -p $(@D)
-	ln -sfn $(CURDIR) $@
 
 .PHONY: integration
 integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the lab (tests/integration)
