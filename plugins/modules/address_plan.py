@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, baremetal.exposure contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: address_plan
+short_description: Check a site's address plan and return the normalized plan
+version_added: 0.1.0
+author: baremetal.exposure contributors (@baremetal-exposure)
+description:
+  - Parses the site model variables of one site (see the C(baremetal.exposure.address_plan)
+    role for their reference) and runs every check on them, for example a pool overlapping
+    another pool, another site's pool, a DHCP dynamic range, the gateway, a node, a reserved
+    address, or the network or broadcast address of a LAN subnet.
+  - Returns the normalized plan (pools as merged ranges with minimal CIDRs, sizes and owners)
+    and a Markdown report of it.
+  - Fails with ALL the errors found, one per line in C(msg) and as a list in RV(errors). Each
+    names the site, the pool and the variable path.
+  - Changes nothing, except writing the report to O(report_path) when that is set.
+extends_documentation_fragment:
+  - baremetal.exposure._attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode the report file is not written; C(changed) says whether it would be.
+  diff_mode:
+    support: full
+    details:
+      - Shows the report file before and after.
+options:
+  site:
+    description:
+      - The site's variables as the site model names them (C(exposure_site), C(exposure_lan),
+        C(exposure_pools), C(exposure_reserved), C(exposure_dhcp), C(exposure_ipam)).
+      - Plus C(nodes), the list of the site's Kubernetes nodes as C({name, addresses}), and
+        optionally C(group) and C(nodes_group), the inventory group names, used in messages
+        and returned in the plan.
+    type: dict
+    required: true
+  other_sites:
+    description:
+      - The other sites of the inventory as C({name, group, pools}), where C(pools) is their
+        C(exposure_pools). A pool overlapping one of their pools is an error.
+      - Their own errors are not reported here.
+    type: list
+    elements: dict
+    default: []
+  report_path:
+    description:
+      - Write the Markdown report to this file (only when its content differs).
+    type: path
+requirements:
+  - netaddr
+seealso:
+  - module: baremetal.exposure.address_ranges
+"""
+
+EXAMPLES = r"""
+- name: Check the address plan of site lab
+  baremetal.exposure.address_plan:
+    site:
+      exposure_site: lab
+      exposure_lan:
+        - {subnet: 198.51.100.0/24, gateway: 198.51.100.1}
+      exposure_pools:
+        - {name: ingress, addresses: [198.51.100.200-198.51.100.209], announce: layer2}
+      exposure_dhcp: {backend: kea, dynamic_ranges: [198.51.100.100-198.51.100.179]}
+      nodes:
+        - {name: node1, addresses: [198.51.100.11]}
+    report_path: /tmp/lab-address-plan.md
+  register: lab_plan
+
+- name: Use the CIDRs of the ingress pool
+  ansible.builtin.debug:
+    msg: "{{ (lab_plan.plan.pools | selectattr('name', '==', 'ingress') | first).cidrs }}"
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - The normalized plan; see docs/site-model.md for every key.
+  returned: success
+  type: dict
+  contains:
+    site:
+      description: The site name.
+      type: str
+      sample: lab
+    lan:
+      description: The LAN subnets with gateway and IP version.
+      type: list
+      elements: dict
+    nodes:
+      description: The nodes with their addresses.
+      type: list
+      elements: dict
+    pools:
+      description:
+        - The pools with defaults filled in, C(ranges) (merged, sorted, each with C(first),
+          C(last), C(size), C(version), C(cidrs)), C(cidrs), C(size), C(versions) and C(owner).
+      type: list
+      elements: dict
+    reserved:
+      description: The reserved addresses as merged ranges with their owner.
+      type: list
+      elements: dict
+    dhcp:
+      description: C(backend) and the merged C(dynamic_ranges).
+      type: dict
+    ipam:
+      description: C(backend).
+      type: dict
+    report_markdown:
+      description: The same as RV(report_markdown).
+      type: str
+report_markdown:
+  description: The Markdown report of the plan (pools, then the DHCP ranges, gateway and nodes).
+  returned: success
+  type: str
+errors:
+  description: Every error found, one string each.
+  returned: failure
+  type: list
+  elements: str
+  sample:
+    - "site lab: pool 'apps' (exposure_pools[1].addresses[0] = 198.51.100.120-198.51.100.130)
+      overlaps the DHCP dynamic range 198.51.100.100-198.51.100.179
+      (exposure_dhcp.dynamic_ranges[0]) (shared: 198.51.100.120-198.51.100.130)"
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
+    HAS_NETADDR,
+    NETADDR_IMPORT_ERROR,
+)
+from ansible_collections.baremetal.exposure.plugins.module_utils._site_model import (
+    SiteModelError,
+    build_plan,
+)
+
+
+def write_report(module, path, content):
+    """Write the report if it differs; return (changed, diff)."""
+    before = None
+    if os.path.exists(path):
+        with open(path, "r") as handle:
+            before = handle.read()
+    changed = before != content
+    diff = {"before_header": path, "after_header": path, "before": before or "", "after": content}
+    if changed and not module.check_mode:
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            module.fail_json(msg="report_path %s: the directory %s does not exist; create it first"
+                             % (path, directory))
+        module.atomic_move(_temp_file(module, content), path)
+    return changed, diff
+
+
+def _temp_file(module, content):
+    handle, temp = tempfile.mkstemp(dir=module.tmpdir)
+    with os.fdopen(handle, "w") as out:
+        out.write(content)
+    return temp
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            site=dict(type="dict", required=True),
+            other_sites=dict(type="list", elements="dict", default=[]),
+            report_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
+    try:
+        plan = build_plan(module.params["site"], module.params["other_sites"])
+    except SiteModelError as exc:
+        module.fail_json(
+            msg="The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
+            errors=exc.errors, changed=False,
+        )
+    result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
+    if module.params["report_path"]:
+        result["changed"], diff = write_report(module, module.params["report_path"],
+                                               plan["report_markdown"])
+        if module._diff:
+            result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
