@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, baremetal.exposure contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Kea backend: the pools of a Kea DHCP server through kea-ctrl-agent's HTTP API.
+
+PRIVATE to this collection: no compatibility promise outside it.
+
+Kea cannot exclude addresses from a pool, so the pools that overlap a VIP range are split or
+shrunk around it. Only the ``pools`` of the affected subnets change; config-get returns the
+whole configuration with defaults filled in, and config-set gets it back with only those pools
+replaced. Host reservations are never touched.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import copy
+import json
+import os
+import time
+from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
+    RangeError,
+    parse_range,
+)
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.base import (
+    Backend,
+    ReservationError,
+    overlaps,
+    subtract,
+)
+
+FAMILY = {
+    "dhcp4": {"root": "Dhcp4", "subnets": "subnet4", "leases": "lease4-get-all", "version": 4},
+    "dhcp6": {"root": "Dhcp6", "subnets": "subnet6", "leases": "lease6-get-all", "version": 6},
+}
+
+
+class KeaClient:
+    """Commands to one Kea service through the control agent. ``transport`` is open_url's
+    signature (a fake in unit tests)."""
+
+    def __init__(self, url, username=None, password=None, service="dhcp4",
+                 validate_certs=True, timeout=10, transport=None):
+        self.url = url
+        self.username = username
+        self.password = password
+        self.service = service
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.transport = transport or open_url
+
+    def command(self, command, arguments=None, accept=(0,)):
+        body = {"command": command, "service": [self.service]}
+        if arguments is not None:
+            body["arguments"] = arguments
+        headers = {"Content-Type": "application/json"}
+        if self.username:
+            token = "%s:%s" % (self.username, self.password or "")
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                token.encode("utf-8")).decode("ascii")
+        try:
+            response = self.transport(
+                self.url, data=json.dumps(body), headers=headers, method="POST",
+                validate_certs=self.validate_certs, timeout=self.timeout,
+            )
+            text = response.read()
+        except HTTPError as exc:
+            if exc.code in (401, 403):
+                raise ReservationError(
+                    "the Kea control agent at %s refused the credentials (HTTP %d) for user %r; "
+                    "set username/password (KEA_API_USER/KEA_API_PASSWORD) to a client of its "
+                    "'authentication' section" % (self.url, exc.code, self.username or "")
+                )
+            raise ReservationError("the Kea control agent at %s answered HTTP %d to %s: %s"
+                                   % (self.url, exc.code, command, exc.reason))
+        except (URLError, OSError, ValueError) as exc:
+            raise ReservationError(
+                "cannot reach the Kea control agent at %s (%s): %s; check url (KEA_API_URL) "
+                "and that kea-ctrl-agent runs and listens there"
+                % (self.url, command, getattr(exc, "reason", exc))
+            )
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            raise ReservationError("the Kea control agent at %s answered %s with something "
+                                   "that is not JSON: %r" % (self.url, command, text[:200]))
+        if isinstance(answer, list):
+            answer = answer[0] if answer else {}
+        if answer.get("result") not in accept:
+            raise ReservationError(
+                "Kea %s (service %s at %s) failed with result %s: %s"
+                % (command, self.service, self.url, answer.get("result"), answer.get("text"))
+            )
+        return answer
+
+
+def _pool_range(pool, where):
+    spec = str(pool.get("pool", "")).replace(" ", "")
+    try:
+        return parse_range(spec)
+    except RangeError as exc:
+        raise ReservationError("%s: Kea pool %r cannot be read: %s" % (where, pool.get("pool"), exc))
+
+
+def _subnets(conf, family):
+    """Every subnet dict of the service config, top level and inside shared networks."""
+    found = list(conf.get(family["subnets"], []))
+    for network in conf.get("shared-networks", []):
+        found.extend(network.get(family["subnets"], []))
+    return found
+
+
+def _subnet_name(subnet):
+    return "subnet %s (id %s)" % (subnet.get("subnet"), subnet.get("id"))
+
+
+def plan_pools(pools, exclude, where="subnet"):
+    """The pools of one subnet without ``exclude``: untouched pools stay as they are (same
+    dict, same notation), overlapping ones are split or shrunk, each piece keeping the pool's
+    other keys (options, client class)."""
+    result = []
+    for pool in pools:
+        rng = _pool_range(pool, where)
+        pieces = subtract(rng.first, rng.last, exclude)
+        if pieces == [(rng.first, rng.last)]:
+            result.append(pool)
+            continue
+        for first, last in pieces:
+            piece = copy.deepcopy(pool)
+            piece["pool"] = "%s-%s" % (first, last)
+            result.append(piece)
+    return result
+
+
+class KeaBackend(Backend):
+    name = "kea"
+
+    def __init__(self, client, config_file=None, backup_dir=None):
+        self.client = client
+        self.family = FAMILY[client.service]
+        self.config_file = config_file
+        self.backup_dir = backup_dir
+
+    def read(self):
+        arguments = self.client.command("config-get").get("arguments") or {}
+        if self.family["root"] not in arguments:
+            raise ReservationError("Kea config-get at %s returned no %s section"
+                                   % (self.client.url, self.family["root"]))
+        return arguments
+
+    def plan(self, state, exclude):
+        desired = copy.deepcopy(state)
+        desired.pop("hash", None)
+        desired[self.family["root"]].pop("hash", None)
+        for subnet in _subnets(desired[self.family["root"]], self.family):
+            pools = subnet.get("pools", [])
+            subnet["pools"] = plan_pools(pools, exclude, _subnet_name(subnet))
+        return desired
+
+    def pools_text(self, state):
+        lines = []
+        for subnet in _subnets(state[self.family["root"]], self.family):
+            for pool in subnet.get("pools", []):
+                lines.append("%s: pool %s" % (_subnet_name(subnet), pool.get("pool")))
+        return lines
+
+    def conflicts(self, state, exclude):
+        answer = self.client.command(self.family["leases"], accept=(0, 2, 3))
+        if answer.get("result") == 2:
+            raise ReservationError(
+                "Kea at %s cannot list leases (%s: %s): load the lease_cmds hook "
+                "(libdhcp_lease_cmds.so) or set ignore_existing_leases=true"
+                % (self.client.url, self.family["leases"], answer.get("text"))
+            )
+        leases = (answer.get("arguments") or {}).get("leases", [])
+        found = []
+        for lease in leases:
+            if lease.get("state", 0) != 0:
+                continue
+            ip = parse_range(lease["ip-address"]).first
+            if overlaps(ip, exclude):
+                found.append({"ip": lease["ip-address"], "hw_address": lease.get("hw-address"),
+                              "hostname": lease.get("hostname") or "",
+                              "subnet_id": lease.get("subnet-id")})
+        return found
+
+    def apply(self, state, desired):
+        result = {"backup": state}
+        if self.backup_dir:
+            path = os.path.join(self.backup_dir, "kea-%s-%s.json" % (
+                self.client.service, time.strftime("%Y%m%dT%H%M%S")))
+            with open(path, "w") as handle:
+                json.dump(state, handle, indent=2, sort_keys=True)
+            result["backup_file"] = path
+        self.client.command("config-test", desired)
+        self.client.command("config-set", desired)
+        write_args = {"filename": self.config_file} if self.config_file else {}
+        written = self.client.command("config-write", write_args)
+        result["config_file"] = (written.get("arguments") or {}).get("filename")
+        now = self.read()
+        if self.pools_text(now) != self.pools_text(desired):
+            raise ReservationError(
+                "Kea at %s accepted config-set but config-get still shows %s; expected %s"
+                % (self.client.url, self.pools_text(now), self.pools_text(desired))
+            )
+        return result
