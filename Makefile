@@ -161,10 +161,18 @@ lab-down: $(STAMP_MAIN) ## Stop the lab
 lab-status: $(STAMP_MAIN) ## Show the lab's state
 	$(VENV)/bin/python -m exposure_lab status
 
-# PLACEHOLDER: the demo will run the site playbook against the lab and show a Service getting
-# an address. Until those issues land it only brings the lab up and shows its state.
+# The main job on the built-in lab: the whole site playbook against the lab inventory, with the
+# lab's secrets handed over as environment variables (as an AWX credential would), then the
+# address-plan report it wrote and where everything runs. Run it twice: the second run
+# reports changed=0.
+DEMO_REPORTS ?= /run/exposure-lab/reports
 .PHONY: demo
-demo: deps venv lab-up lab-status ## The end-to-end demo (for now: install, lab-up, then lab-status)
+demo: deps venv lab-up ## Install everything, bring up the lab, run playbooks/site.yml against it
+	set -a; eval "$$($(VENV)/bin/exposure-lab env)"; set +a; \
+	  ANSIBLE_CONFIG=lab/ansible.cfg $(VENV)/bin/ansible-playbook playbooks/site.yml --diff \
+	    -e address_plan_report_dir=$(DEMO_REPORTS)
+	cat $(DEMO_REPORTS)/*.md
+	$(VENV)/bin/exposure-lab status
 
 # --- Housekeeping ---------------------------------------------------------------------------------
 
