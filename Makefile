@@ -168,6 +168,7 @@ lab-status: $(STAMP_MAIN) ## Show the lab's state
 DEMO_REPORTS ?= /run/exposure-lab/reports
 .PHONY: demo
 demo: deps venv lab-up ## Install everything, bring up the lab, run playbooks/site.yml against it
+	mkdir -p $(DEMO_REPORTS)
 	set -a; eval "$$($(VENV)/bin/exposure-lab env)"; set +a; \
 	  ANSIBLE_CONFIG=lab/ansible.cfg $(VENV)/bin/ansible-playbook playbooks/site.yml --diff \
 	    -e address_plan_report_dir=$(DEMO_REPORTS)

@@ -1,8 +1,9 @@
 """Session fixtures: one real lab for the whole integration run.
 
-If a lab is already up (`make lab-up`), the tests use it and leave it up. Otherwise the session
-brings one up, and the lifecycle test at the very end takes it down and proves that nothing is
-left behind.
+By default the session starts from a fresh lab (a lab that is already up, e.g. after
+`make demo`, is taken down first, since its services may hold changed configuration), and the
+lifecycle test at the very end takes it down and proves that nothing is left behind. With
+EXPOSURE_LAB_REUSE=1 a running lab is used as it is and left up (quick local iterations).
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ def lab_services() -> list[str]:
 @pytest.fixture(scope="session")
 def lab_reused(lab_config: LabConfig, lab_services: list[str]) -> bool:
     services = lifecycle.status(lab_config)["services"]
-    return all(services[name].get("up") for name in lab_services)
+    running = all(services[name].get("up") for name in lab_services)
+    if running and os.environ.get("EXPOSURE_LAB_REUSE") == "1":
+        return True
+    if lab_config.state_file.exists():
+        leftovers = lifecycle.down(lab_config)
+        assert leftovers == [], f"could not take the previous lab down: {leftovers}"
+    return False
 
 
 @pytest.fixture(scope="session")
