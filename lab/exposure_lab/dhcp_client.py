@@ -1,7 +1,9 @@
 """A real DHCP client (busybox udhcpc) on the `client` side, leasing with a chosen MAC.
 
 Each lease is taken on a short-lived macvlan link carrying the chosen MAC, so one namespace can
-act as hundreds of distinct clients. The lease stays on the server (no release) unless asked.
+act as hundreds of distinct clients. The lease stays on the server: the client never configures
+the address, so it could not send a DHCPRELEASE from it (tests free leases through the
+server: Kea's lease4-del, dnsmasq's lease file).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def client_mac(prefix: str, number: int) -> str:
     return f"{prefix}:{number >> 8:02x}:{number & 0xFF:02x}"
 
 
-def acquire(lab: Lab, mac: str, release: bool = False, timeout: int = 3) -> Lease | None:
+def acquire(lab: Lab, mac: str, timeout: int = 3) -> Lease | None:
     """Run one DHCP exchange from the client namespace with `mac`; None if nobody offered."""
     netns = lab.config.client.netns
     script = lab.config.run_dir / "client" / "udhcpc.script"
@@ -54,8 +56,6 @@ def acquire(lab: Lab, mac: str, release: bool = False, timeout: int = 3) -> Leas
         lab.run(["ip", "link", "set", link, "up"], netns=netns)
         argv = ["busybox", "udhcpc", "-f", "-q", "-n", "-i", link, "-s", str(script),
                 "-t", str(timeout), "-T", "1", "-A", "1"]
-        if release:
-            argv.append("-R")
         out = lab.run(argv, netns=netns, check=False, timeout=timeout * 2 + 10)
     finally:
         lab.run(["ip", "link", "del", link], netns=netns, check=False)
