@@ -19,11 +19,13 @@ from exposure_lab.snapshot import MachineSnapshot
 from ansible_runner import AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
+# The whole site playbook leaves the lab changed (as an operator's run would): it runs after
+# every test that expects the lab's starting state, and before the lab is taken down.
+AFTER_OTHERS = "site/test_site_playbook.py"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Taking the lab down must come after every test that uses it.
-    items.sort(key=lambda item: LAST in item.nodeid)
+    items.sort(key=lambda item: (LAST in item.nodeid, AFTER_OTHERS in item.nodeid))
 
 
 @pytest.fixture(scope="session")
