@@ -163,6 +163,27 @@ def parse_range(spec):
     return AddressRange(spec, first, last)
 
 
+def parse_specs(specs, label):
+    """Address specs (strings) or plan ranges (dicts with ``first``/``last``, as in
+    ``exposure_plan.pools[].ranges``) -> AddressRange list. Raises RangeError naming the entry
+    as ``label[index]``."""
+    parsed = []
+    for index, spec in enumerate(specs or []):
+        where = "%s[%d]" % (label, index)
+        if isinstance(spec, dict):
+            if "first" not in spec or "last" not in spec:
+                raise RangeError(
+                    "%s %r: a range given as a dict needs 'first' and 'last' "
+                    "(as in exposure_plan.pools[].ranges)" % (where, spec)
+                )
+            spec = "%s-%s" % (spec["first"], spec["last"])
+        try:
+            parsed.append(parse_range(spec))
+        except RangeError as exc:
+            raise RangeError("%s: %s" % (where, exc))
+    return parsed
+
+
 def range_to_cidrs(spec):
     """The minimal CIDR list (strings) covering one address spec. Raises RangeError."""
     return parse_range(spec).cidrs()

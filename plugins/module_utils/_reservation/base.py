@@ -18,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
-    parse_range,
+    parse_specs,
 )
 
 
@@ -58,20 +58,10 @@ class Backend:
 
 def parse_excludes(specs):
     """Address specs (strings) or plan ranges (dicts with first/last) -> AddressRange list."""
-    ranges = []
-    for index, spec in enumerate(specs or []):
-        if isinstance(spec, dict):
-            if "first" not in spec or "last" not in spec:
-                raise ReservationError(
-                    "exclude[%d] %r: a range given as a dict needs 'first' and 'last' "
-                    "(as in exposure_plan.pools[].ranges)" % (index, spec)
-                )
-            spec = "%s-%s" % (spec["first"], spec["last"])
-        try:
-            ranges.append(parse_range(spec))
-        except RangeError as exc:
-            raise ReservationError("exclude[%d]: %s" % (index, exc))
-    return ranges
+    try:
+        return parse_specs(specs, "exclude")
+    except RangeError as exc:
+        raise ReservationError(str(exc))
 
 
 def subtract(first, last, exclude):

@@ -24,7 +24,7 @@ import re
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
-    parse_range,
+    parse_specs,
 )
 
 try:
@@ -76,19 +76,10 @@ def range_label(start, end, vrf=None):
 
 def parse_pool_ranges(ranges):
     """Plan ranges (dicts with first/last) or spec strings -> AddressRange list."""
-    parsed = []
-    for index, spec in enumerate(ranges or []):
-        if isinstance(spec, dict):
-            if "first" not in spec or "last" not in spec:
-                raise NetBoxReservationError(
-                    "ranges[%d] %r needs 'first' and 'last' (as in exposure_plan.pools[].ranges)"
-                    % (index, spec))
-            spec = "%s-%s" % (spec["first"], spec["last"])
-        try:
-            parsed.append(parse_range(spec))
-        except RangeError as exc:
-            raise NetBoxReservationError("ranges[%d]: %s" % (index, exc))
-    return parsed
+    try:
+        return parse_specs(ranges, "ranges")
+    except RangeError as exc:
+        raise NetBoxReservationError(str(exc))
 
 
 def mask_for(rng, subnets, prefixes):
