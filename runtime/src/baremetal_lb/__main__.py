@@ -1,0 +1,3 @@
+from baremetal_lb.cli import main
+
+raise SystemExit(main())
