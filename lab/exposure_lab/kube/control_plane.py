@@ -26,7 +26,9 @@ from . import build, manifests
 from .pki import Pair, Pki
 
 NAME = "kube"
-SERVICE_CIDR = "10.96.0.0/16"
+# Dual-stack, so that Services may ask for IPv6 or both families (the IPv6 half is a
+# documentation prefix: ClusterIPs never leave the apiserver in this lab).
+SERVICE_CIDR = "10.96.0.0/16,2001:db8:96::/112"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 STAGES = Path(__file__).with_name("kwok-stages.yaml")
 # Start order; `down` goes the other way.
@@ -185,6 +187,21 @@ class KubeControlPlane:
         self._record(lab, ports)
         self._populate(lab)
         self._record(lab, ports, start_seconds=round(time.monotonic() - started, 1))
+
+    def restart_apiserver(self, lab: Lab) -> float:
+        """Stop kube-apiserver and start it again with the same flags, etcd untouched (what a
+        control-plane upgrade or crash looks like to clients). Returns seconds until ready."""
+        key = _key("apiserver")
+        record = lab.state.processes.get(key)
+        if record is None:
+            raise LabError("kube-apiserver is not running")
+        started = time.monotonic()
+        lab.stop(key)
+        lab.spawn(key, record.argv, cwd=self.dir(lab))
+        self._wait_http(lab, "kube-apiserver /readyz", f"{self.server(lab)}/readyz",
+                        Pki(self.dir(lab) / "pki", self.bind_address(lab)),
+                        timeout=self.start_timeout)
+        return time.monotonic() - started
 
     def _check_bind_address(self, lab: Lab) -> None:
         bind = self.bind_address(lab)
