@@ -1,0 +1,207 @@
+"""Leader election on a coordination.k8s.io/v1 Lease.
+
+Threading: start() runs the election loop on a daemon thread; on_started_leading and
+on_stopped_leading run one at a time, in order, on a separate callback thread, so a slow
+callback never delays a renewal. is_leader() may be called from any thread and turns False by
+itself once renew_deadline passes without a successful renewal, even before the loop notices.
+After losing the lease the elector stays a candidate and may lead again (on_started_leading
+then runs again); call stop() from on_stopped_leading to end instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import lease as rules
+from .client import KubeClient
+from .errors import ApiError
+from .lease import LeaseRecord, Observed
+from .paths import resource_path
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+class LeaderElector:
+    def __init__(self, client: KubeClient, namespace: str, name: str, identity: str, *,
+                 lease_duration: float, renew_deadline: float, retry_period: float,
+                 on_started_leading: Callable[[], None],
+                 on_stopped_leading: Callable[[], None],
+                 clock: Clock = time.monotonic) -> None:
+        rules.check_timing(lease_duration, renew_deadline, retry_period)
+        if not identity:
+            raise ValueError("leader election identity is empty; pass e.g. the Pod name")
+        self.client, self.namespace, self.name, self.identity = client, namespace, name, identity
+        self.lease_duration = lease_duration
+        self.renew_deadline = renew_deadline
+        self.retry_period = retry_period
+        self._on_started = on_started_leading
+        self._on_stopped = on_stopped_leading
+        self._clock = clock
+        self._path = resource_path("coordination.k8s.io/v1", "leases", namespace, name)
+        self._lease: dict[str, Any] | None = None     # the last lease we wrote or read
+        self._observed: Observed | None = None
+        self._last_renew: float | None = None
+        self._leading = False
+        self._state = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._callbacks: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._callback_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"leader elector {self.identity} was already started")
+        self._callback_thread = threading.Thread(target=self._run_callbacks, daemon=True,
+                                                 name=f"leader-callbacks-{self.name}")
+        self._callback_thread.start()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"leader-elector-{self.name}")
+        self._thread.start()
+
+    def is_leader(self) -> bool:
+        with self._state:
+            return self._leading and rules.holds(self._last_renew, self._clock(),
+                                                 self.renew_deadline)
+
+    def stop(self, release: bool = True) -> None:
+        """Ends the election. If we lead, on_stopped_leading runs (and is waited for, unless
+        stop() is called from it) before the lease is released, so the next leader never
+        overlaps with our callbacks; without release a standby takes over only once the
+        lease expires."""
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(self.renew_deadline + 5)
+        was_leading = self._step_down()
+        self._callbacks.put(None)
+        callback_thread = self._callback_thread
+        if callback_thread is not None and callback_thread is not threading.current_thread():
+            callback_thread.join(10)
+        if release and was_leading:
+            self._release()
+
+    # -- the election loop --------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            leading = self.step()
+            jitter = 1.0 if leading else 1.0 + 0.2 * random.random()
+            self._stopping.wait(self.retry_period * jitter)
+
+    def step(self) -> bool:
+        """One round of the election (the loop runs one every retry_period): acquire or
+        renew, or step down once renew_deadline has passed without success. Returns whether
+        we lead. Public so the timing can be tested with a fake clock; before start() the
+        callbacks run on the caller's thread."""
+        started = self._clock()
+        if self._try_acquire_or_renew(started):
+            with self._state:
+                self._last_renew = started
+                newly = not self._leading
+                self._leading = True
+            if newly:
+                log.info("lease %s/%s: %s is now the leader", self.namespace, self.name,
+                         self.identity)
+                self._dispatch(self._on_started)
+            return True
+        if not rules.holds(self._last_renew, self._clock(), self.renew_deadline):
+            if self._step_down():
+                log.warning("lease %s/%s: %s could not renew within %.1fs; stepping down",
+                            self.namespace, self.name, self.identity, self.renew_deadline)
+        return self._leading
+
+    def _step_down(self) -> bool:
+        with self._state:
+            was_leading, self._leading, self._last_renew = self._leading, False, None
+        if was_leading:
+            self._dispatch(self._on_stopped)
+        return was_leading
+
+    def _dispatch(self, callback: Callable[[], None]) -> None:
+        if self._callback_thread is None:
+            callback()
+        else:
+            self._callbacks.put(callback)
+
+    def _try_acquire_or_renew(self, started: float) -> bool:
+        timeout = max(0.5, min(self.retry_period, self.renew_deadline / 2))
+        now = rules.micro_time()
+        if self._leading and self._lease is not None:
+            # Fast path: we hold it, so write straight away; a 409 means the lease moved on.
+            current = LeaseRecord.from_lease(self._lease)
+            if current.holder == self.identity and self._write(
+                    rules.next_record(current, self.identity, now, self.lease_duration),
+                    timeout):
+                return True
+        try:
+            self._lease = self.client.request("GET", self._path, timeout=timeout)
+        except ApiError as exc:
+            if exc.status != 404:
+                log.warning("lease %s/%s: cannot read it: %s", self.namespace, self.name, exc)
+                return False
+            self._lease = None
+        if self._lease is None:
+            return self._write(rules.next_record(None, self.identity, now, self.lease_duration),
+                               timeout)
+        current = LeaseRecord.from_lease(self._lease)
+        self._observed = rules.observe(self._observed, current, started)
+        if rules.decide(self._observed, self.identity, self._clock()) == rules.WAIT:
+            return False
+        return self._write(rules.next_record(current, self.identity, now, self.lease_duration),
+                           timeout)
+
+    def _write(self, record: LeaseRecord, timeout: float) -> bool:
+        """Creates the lease (when we have none) or updates it at the resourceVersion we read
+        (optimistic concurrency: a 409 means another candidate wrote first)."""
+        try:
+            if self._lease is None:
+                body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                        "metadata": {"name": self.name, "namespace": self.namespace},
+                        "spec": record.spec()}
+                collection = resource_path("coordination.k8s.io/v1", "leases", self.namespace)
+                self._lease = self.client.request("POST", collection, body=body,
+                                                  timeout=timeout)
+            else:
+                body = dict(self._lease, spec=record.spec())
+                self._lease = self.client.request("PUT", self._path, body=body,
+                                                  timeout=timeout)
+        except ApiError as exc:
+            if exc.status in (409, 404):
+                log.debug("lease %s/%s: lost a write race: %s", self.namespace, self.name, exc)
+            else:
+                log.warning("lease %s/%s: cannot write it: %s", self.namespace, self.name, exc)
+            if exc.status == 404:
+                self._lease = None
+            return False
+        self._observed = rules.observe(self._observed, record, self._clock())
+        return True
+
+    def _release(self) -> None:
+        try:
+            lease = self.client.request("GET", self._path, timeout=5)
+            current = LeaseRecord.from_lease(lease)
+            if current.holder != self.identity:
+                return
+            released = rules.released_record(current, rules.micro_time())
+            self.client.request("PUT", self._path, body=dict(lease, spec=released.spec()),
+                                timeout=5)
+            log.info("lease %s/%s: %s released it", self.namespace, self.name, self.identity)
+        except ApiError as exc:
+            log.warning("lease %s/%s: could not release it (a standby takes over once it "
+                        "expires): %s", self.namespace, self.name, exc)
+
+    def _run_callbacks(self) -> None:
+        while True:
+            callback = self._callbacks.get()
+            if callback is None:
+                return
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a failing callback must not end the election
+                log.exception("lease %s/%s: leader callback failed", self.namespace, self.name)
