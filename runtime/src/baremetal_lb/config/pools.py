@@ -71,15 +71,16 @@ def _overlap(a: Range, b: Range) -> bool:
     return a[0].version == b[0].version and int(a[0]) <= int(b[1]) and int(b[0]) <= int(a[1])
 
 
-def _selectors(obj: object, where: str) -> tuple[LabelSelector, ...]:
+def _selectors(allocation: Mapping[str, Any], field: str, where: str) -> tuple[LabelSelector, ...]:
+    obj, path = allocation.get(field), f"spec.serviceAllocation.{field}"
     if obj is None:
         return ()
     if not isinstance(obj, list):
-        raise ConfigError(f"{where} must be a list of label selectors")
-    parsed = tuple(parse_selector(s, f"{where}[{i}]") for i, s in enumerate(obj))
+        raise ConfigError(f"{where}: {path} must be a list of label selectors")
+    parsed = tuple(parse_selector(s, f"{where}: {path}[{i}]") for i, s in enumerate(obj))
     for i, s in enumerate(parsed):
         if s in parsed[:i]:
-            raise ConfigError(f"{where}[{i}] repeats {where}[{parsed.index(s)}]; remove the duplicate")
+            raise ConfigError(f"{where}: {path}[{i}] repeats {path}[{parsed.index(s)}]; remove the duplicate")
     return parsed
 
 
@@ -138,10 +139,8 @@ def parse_pool(obj: Mapping[str, Any]) -> Pool:
         avoid_buggy_ips=_flag(spec, "avoidBuggyIPs", False, where),
         priority=priority or None,
         namespaces=frozenset(namespaces),
-        namespace_selectors=_selectors(
-            allocation.get("namespaceSelectors"), f"{where}: spec.serviceAllocation.namespaceSelectors"),
-        service_selectors=_selectors(
-            allocation.get("serviceSelectors"), f"{where}: spec.serviceAllocation.serviceSelectors"),
+        namespace_selectors=_selectors(allocation, "namespaceSelectors", where),
+        service_selectors=_selectors(allocation, "serviceSelectors", where),
     )
 
 
