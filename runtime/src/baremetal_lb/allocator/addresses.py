@@ -117,13 +117,3 @@ class SpanIndex:
             return None
         span = self._spans[fam][pos]
         return span if value <= span.last else None
-
-    def overlapping(self, fam: Family, first: int, last: int) -> Span | None:
-        """First indexed span that shares an address with [first, last], if any."""
-        pos = bisect_right(self._starts[fam], last) - 1
-        if pos < 0:
-            return None
-        span = self._spans[fam][pos]
-        if span.last >= first:
-            return span
-        return None

@@ -123,6 +123,9 @@ class Allocator:
             validate(svc)
             if existing is not None:
                 kept = self._keep(existing.assignment.ips, svc, usage, existing.assignment)
+                if kept is existing.assignment and existing.usage == usage:
+                    existing.request = svc  # the common resync: nothing to re-register
+                    return kept
                 if kept is not None:
                     return self._commit(svc, usage, kept)
                 self._forget(svc.key)

@@ -40,8 +40,5 @@ def test_span_index_finds_owner_and_rejects_overlap() -> None:
 
     assert [owner(index.find(4, v)) for v in (9, 10, 20, 21, 30, 40, 41)] == [None, "a", "a", None, "b", "b", None]
     assert owner(index.find(6, 15)) == "c"
-    assert owner(index.overlapping(4, 21, 29)) is None
-    assert owner(index.overlapping(4, 25, 30)) == "b"
-    assert owner(index.overlapping(4, 0, 10)) == "a"
     with pytest.raises(ValueError, match="overlap"):
         SpanIndex([Span(4, 10, 20, "a"), Span(4, 20, 25, "b")])
