@@ -138,7 +138,12 @@ class EventRecorder:
 
     def _run(self) -> None:
         while True:
-            pending = self._queue.get()
+            try:
+                pending = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                if self._deadline is not None:   # stop() could not queue its sentinel
+                    return
+                continue
             if pending is None:
                 return
             if self._deadline is not None and time.monotonic() > self._deadline:
