@@ -49,6 +49,9 @@ def read_kubeconfigs(paths: Sequence[str]) -> dict[str, Any]:
     that names a cluster, user or context wins, and so does the first current-context. Relative
     paths inside each file are made absolute against that file's directory."""
     docs: list[tuple[dict[str, Any], str]] = []
+    if len(paths) > 1:
+        # As kubectl does for a $KUBECONFIG list: files that do not exist are skipped.
+        paths = [p for p in paths if os.path.exists(p)] or list(paths[:1])
     for path in paths:
         try:
             with open(path, encoding="utf-8") as handle:

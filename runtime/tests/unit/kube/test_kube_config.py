@@ -39,6 +39,20 @@ def test_kubeconfig_case(case: dict[str, Any]) -> None:
 def test_read_kubeconfigs_reports_missing_file(tmp_path: Path) -> None:
     with pytest.raises(KubeConfigError, match="cannot read it"):
         read_kubeconfigs([str(tmp_path / "absent")])
+    with pytest.raises(KubeConfigError, match="cannot read it"):
+        read_kubeconfigs([str(tmp_path / "absent"), str(tmp_path / "also-absent")])
+
+
+def test_missing_files_in_a_list_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "pki").mkdir()
+    present = tmp_path / "config"
+    present.write_text(yaml.safe_dump({
+        "current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k"}}],
+        "clusters": [{"name": "k", "cluster": {"server": "https://k",
+                                               "certificate-authority": "pki/ca.crt"}}]}))
+    merged = read_kubeconfigs([str(tmp_path / "absent"), str(present)])
+    settings = settings_from_kubeconfig(merged)
+    assert settings.ca_file == str(tmp_path / "pki" / "ca.crt")
 
 
 def test_in_cluster(tmp_path: Path) -> None:
