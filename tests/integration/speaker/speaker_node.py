@@ -12,7 +12,6 @@ import argparse
 import ipaddress
 import json
 import signal
-import sys
 import threading
 import time
 from typing import Any
@@ -90,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

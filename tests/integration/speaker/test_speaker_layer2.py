@@ -115,7 +115,9 @@ def squatter() -> Iterator[Callable[[str], str]]:
 
     def add(address: str) -> str:
         name = f"sq{len(made)}{random.randint(100, 999)}"
-        run = lambda *cmd: subprocess.run(netns("xl-client", *cmd), check=True)  # noqa: E731
+        def run(*cmd: str) -> None:
+            subprocess.run(netns("xl-client", *cmd), check=True)
+
         run("ip", "link", "add", name, "link", "eth0", "type", "macvlan", "mode", "bridge")
         made.append(name)
         extra = ["nodad"] if ":" in address else []

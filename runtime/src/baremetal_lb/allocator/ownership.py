@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from ipaddress import IPv4Address, IPv6Address
+from typing import TypeVar
 
 IPAddress = IPv4Address | IPv6Address
+IP = TypeVar("IP", IPv4Address, IPv6Address, IPAddress)
 
 
 def weight(node: str, ip: IPAddress) -> bytes:
@@ -59,7 +61,7 @@ def eligible_nodes(alive: Iterable[str], *, allowed: Collection[str] | None = No
     return frozenset(nodes)
 
 
-def owned_by(node: str, candidates_by_ip: Mapping[IPAddress, Iterable[str]]) -> frozenset[IPAddress]:
+def owned_by(node: str, candidates_by_ip: Mapping[IP, Iterable[str]]) -> frozenset[IP]:
     """The IPs among `candidates_by_ip` that `node` owns."""
     return frozenset(ip for ip, candidates in candidates_by_ip.items()
                      if owner(ip, candidates) == node)
