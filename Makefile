@@ -32,7 +32,7 @@ SANITY_ARGS ?=
 
 # Stamps: a venv is (re)installed when its requirements (or the lab's pyproject) change.
 hash_of = $(shell cat $(1) 2>/dev/null | sha256sum | cut -c1-16)
-STAMP_MAIN    := $(VENV)/.installed-$(call hash_of,$(REQUIREMENTS) lab/pyproject.toml)
+STAMP_MAIN    := $(VENV)/.installed-$(call hash_of,$(REQUIREMENTS) lab/pyproject.toml runtime/pyproject.toml)
 STAMP_CORE219 := $(VENV_CORE219)/.installed-$(call hash_of,$(REQUIREMENTS_CORE219))
 
 PIP_INSTALL := pip install --quiet --disable-pip-version-check
@@ -59,6 +59,7 @@ $(STAMP_MAIN): $(REQUIREMENTS)
 	test -x $(VENV)/bin/python || $(PYTHON_MAIN) -m venv $(VENV)
 	$(VENV)/bin/$(PIP_INSTALL) -r $(REQUIREMENTS)
 	if [ -f lab/pyproject.toml ]; then $(VENV)/bin/$(PIP_INSTALL) -e ./lab; fi
+	$(VENV)/bin/$(PIP_INSTALL) -e './runtime[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -131,6 +132,13 @@ unit: $(STAMP_MAIN) $(STAMP_CORE219) ## Unit tests (pytest) on core 2.21 and 2.1
 	    -q $(PYTEST_ARGS) tests/unit ); \
 	done
 
+# The runtime package (controller, speaker): strict typing, its import layers, its unit tests.
+.PHONY: runtime
+runtime: $(STAMP_MAIN) ## The baremetal-lb package: mypy --strict, import-linter layers, unit tests
+	cd runtime && ../$(VENV)/bin/mypy
+	cd runtime && ../$(VENV)/bin/lint-imports --no-cache
+	cd runtime && ../$(VENV)/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit
+
 # The tarball is built once (core 2.21), then installed offline and exercised on both cores:
 # ansible-doc for the module and the filter, a module call (good and bad input), a filter call.
 COLLECTION_TARBALL = $(BUILD)/baremetal-exposure-$(shell sed -nE 's/^version: *//p' galaxy.yml).tar.gz
@@ -148,8 +156,8 @@ integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the l
 	$(VENV)/bin/pytest tests/integration -v
 
 .PHONY: test
-test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit build integration (timed)
-	@.ci/timed deps venv lint sanity unit build integration
+test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit runtime build integration (timed)
+	@.ci/timed deps venv lint sanity unit runtime build integration
 
 # --- Lab -------------------------------------------------------------------------------------
 

@@ -139,6 +139,19 @@ class Allocator:
             self._forget(svc.key)
             raise
 
+    def claim(self, svc: ServiceRequest) -> Assignment | None:
+        """Take the IPs the Service already shows (`current_ips`) if they still fit it, and
+        never anything else: used after a restart or a leadership change, oldest Service
+        first, so that one conflicting Service cannot push a fresh address onto an address
+        another Service still shows. None leaves the Service to `assign`."""
+        usage = Usage.of(svc)
+        try:
+            validate(svc)
+        except AllocationError:
+            return None
+        kept = self._keep(svc.current_ips, svc, usage, None)
+        return None if kept is None else self._commit(svc, usage, kept)
+
     # -- the four ways to an assignment ---------------------------------------------------
 
     def _keep(

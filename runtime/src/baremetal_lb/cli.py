@@ -1,0 +1,132 @@
+"""The one entry point: `baremetal-lb controller | import-configmap | crds`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from baremetal_lb import __version__
+from baremetal_lb.config import ConfigError, crds, import_legacy
+from baremetal_lb.controller import Controller, ControllerOptions
+from baremetal_lb.kube import KubeClient
+from baremetal_lb.metrics import ControllerMetrics, MetricsServer
+
+log = logging.getLogger("baremetal_lb")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.func(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="baremetal-lb", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"baremetal-lb {__version__}")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"),
+                        choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    ctl = sub.add_parser("controller", help="allocate Service IPs from IPAddressPools")
+    ctl.add_argument("--kubeconfig", default=None,
+                     help="kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
+    ctl.add_argument("--namespace", default=os.environ.get("METALLB_NAMESPACE", "metallb-system"),
+                     help="namespace of the IPAddressPools and of the leader Lease")
+    ctl.add_argument("--load-balancer-class", default=None,
+                     help="serve Services with this spec.loadBalancerClass")
+    ctl.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None,
+                     help="also serve Services without a loadBalancerClass (default: yes "
+                          "without --load-balancer-class, no with it)")
+    ctl.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=True)
+    ctl.add_argument("--identity", default=os.environ.get("POD_NAME")
+                     or f"{socket.gethostname()}-{os.getpid()}")
+    ctl.add_argument("--lease-name", default="baremetal-lb-controller")
+    ctl.add_argument("--lease-duration", type=float, default=6.0)
+    ctl.add_argument("--renew-deadline", type=float, default=4.0)
+    ctl.add_argument("--retry-period", type=float, default=1.0)
+    ctl.add_argument("--workers", type=int, default=8, help="parallel status writers")
+    ctl.add_argument("--metrics-address", default="0.0.0.0:7472",
+                     help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
+    ctl.set_defaults(func=_controller)
+
+    imp = sub.add_parser("import-configmap",
+                         help="print CRD manifests for a legacy MetalLB ConfigMap")
+    imp.add_argument("file", help="the ConfigMap manifest or its `config` text ('-': stdin)")
+    imp.add_argument("--namespace", default="metallb-system")
+    imp.set_defaults(func=_import_configmap)
+
+    crd = sub.add_parser("crds", help="print the metallb.io CustomResourceDefinitions")
+    crd.set_defaults(func=_crds)
+    return parser
+
+
+def _controller(args: argparse.Namespace) -> int:
+    if not (args.renew_deadline < args.lease_duration):
+        log.error("--renew-deadline (%s) must be shorter than --lease-duration (%s)",
+                  args.renew_deadline, args.lease_duration)
+        return 2
+    claim = args.claim_unclassed
+    if claim is None:
+        claim = args.load_balancer_class is None
+    options = ControllerOptions(
+        namespace=args.namespace, lb_class=args.load_balancer_class, claim_unclassed=claim,
+        workers=args.workers, leader_elect=args.leader_elect, identity=args.identity,
+        lease_name=args.lease_name, lease_duration=args.lease_duration,
+        renew_deadline=args.renew_deadline, retry_period=args.retry_period)
+    client = KubeClient.auto(args.kubeconfig)
+    metrics = ControllerMetrics()
+    controller = Controller(client, options, metrics)
+
+    def ready() -> tuple[bool, str]:
+        if not controller.synced():
+            return False, "caches not synced"
+        return True, "leading" if controller.is_active() else "standby"
+
+    def healthy() -> tuple[bool, str]:
+        return (True, "ok") if controller.healthy() else (False, "a worker thread died")
+
+    server = MetricsServer(args.metrics_address, metrics.registry, healthy, ready)
+    server.start()
+    log.info("baremetal-lb %s controller %s: pools in %s, metrics on port %d", __version__,
+             args.identity, args.namespace, server.port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %d: stopping (handing the lease over)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        controller.run(stop)
+    finally:
+        server.stop()
+    return 0
+
+
+def _import_configmap(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    try:
+        objects = import_legacy(text, namespace=args.namespace)
+    except ConfigError as exc:
+        print(f"baremetal-lb import-configmap: {exc}", file=sys.stderr)
+        return 1
+    yaml.safe_dump_all(objects, sys.stdout, sort_keys=False)
+    return 0
+
+
+def _crds(args: argparse.Namespace) -> int:
+    yaml.safe_dump_all(crds(), sys.stdout, sort_keys=False)
+    return 0

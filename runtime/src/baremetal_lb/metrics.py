@@ -1,0 +1,116 @@
+"""Prometheus metrics and the health endpoints, served on one small HTTP server.
+
+The registry is our own (not prometheus_client's global one) so that tests can run several
+controllers in one process and so that only our metrics are exported.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+PREFIX = "baremetal_lb"
+
+
+class ControllerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.addresses_in_use = Gauge(
+            f"{PREFIX}_pool_addresses_in_use", "Addresses of the pool assigned to Services",
+            ["pool", "family"], registry=r)
+        self.addresses_available = Gauge(
+            f"{PREFIX}_pool_addresses_available", "Addresses of the pool still free",
+            ["pool", "family"], registry=r)
+        self.allocations = Counter(
+            f"{PREFIX}_allocations_total", "Services given a new set of IPs", registry=r)
+        self.allocation_failures = Counter(
+            f"{PREFIX}_allocation_failures_total", "Services that could not be given an IP",
+            ["reason"], registry=r)
+        self.pool_problems = Gauge(
+            f"{PREFIX}_pool_config_problems", "IPAddressPools left out because they are invalid",
+            registry=r)
+        self.reconcile_seconds = Histogram(
+            f"{PREFIX}_reconcile_duration_seconds", "Time to reconcile one Service",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=r)
+        self.api_requests = Counter(
+            f"{PREFIX}_api_requests_total", "Requests sent to the Kubernetes API",
+            ["verb", "resource", "code"], registry=r)
+        self.leader = Gauge(
+            f"{PREFIX}_leader", "1 while this replica leads and allocates", registry=r)
+        self.services = Gauge(
+            f"{PREFIX}_services", "LoadBalancer Services this controller serves", registry=r)
+
+    def observe_request(self, verb: str, resource: str, code: int, seconds: float) -> None:
+        self.api_requests.labels(verb=verb, resource=resource, code=str(code)).inc()
+
+    def set_pool_usage(self, pool: str, family: str, in_use: int, available: int) -> None:
+        self.addresses_in_use.labels(pool=pool, family=family).set(in_use)
+        self.addresses_available.labels(pool=pool, family=family).set(available)
+
+    def forget_pool(self, pool: str) -> None:
+        for family in ("ipv4", "ipv6"):
+            for gauge in (self.addresses_in_use, self.addresses_available):
+                try:
+                    gauge.remove(pool, family)
+                except KeyError:
+                    pass
+
+
+HealthCheck = Callable[[], tuple[bool, str]]
+
+
+class MetricsServer:
+    """/metrics, /healthz (the process works) and /readyz (caches synced)."""
+
+    def __init__(self, address: str, registry: CollectorRegistry,
+                 healthz: HealthCheck, readyz: HealthCheck) -> None:
+        host, _, port = address.rpartition(":")
+        handler = _handler(registry, {"/healthz": healthz, "/readyz": readyz})
+        self._server = ThreadingHTTPServer((host.strip("[]") or "0.0.0.0", int(port)), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics",
+                                        daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(registry: CollectorRegistry,
+             checks: dict[str, HealthCheck]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            elif path in checks:
+                ok, detail = checks[path]()
+                self._reply(200 if ok else 503, (detail + "\n").encode(), "text/plain")
+            else:
+                self._reply(404, b"not found\n", "text/plain")
+
+        def _reply(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # scrapes every few seconds would drown the controller's own log
+
+    return Handler
