@@ -28,7 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except BrokenPipeError:
+        # `baremetal-lb crds | head`: the reader left; not an error worth a traceback.
+        sys.stderr.close()
+        return 0
     return result
 
 
