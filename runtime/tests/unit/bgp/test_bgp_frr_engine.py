@@ -1,0 +1,123 @@
+"""FrrEngine against a fake vtysh / frr-reload.py (the lab tests drive a real FRR)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from ipaddress import IPv4Address, ip_address, ip_network
+from pathlib import Path
+
+import pytest
+
+from baremetal_lb.bgp.engine import BgpEngineError
+from baremetal_lb.bgp.frr import FrrEngine
+from baremetal_lb.bgp.model import Announcement, BfdProfile, BgpConfig, Peer
+
+PEER = Peer("router", ip_address("198.51.100.1"), 64512, 64513, bfd=BfdProfile("fast"))
+
+
+def config(*prefixes: str, password: str | None = None) -> BgpConfig:
+    peer = Peer("router", PEER.address, 64512, 64513, bfd=PEER.bfd, password=password)
+    return BgpConfig(IPv4Address("198.51.100.11"), 64513, (peer,),
+                     tuple(Announcement(ip_network(p)) for p in prefixes))
+
+
+class FakeFrr:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.answers: list[tuple[int, str]] = []
+
+    def __call__(self, argv: Sequence[str], timeout: float) -> tuple[int, str]:
+        self.calls.append(list(argv))
+        return self.answers.pop(0) if self.answers else (0, "")
+
+    def kinds(self) -> list[str]:
+        return ["reload" if "--reload" in c else "vtysh" for c in self.calls]
+
+
+@pytest.fixture
+def fake() -> FakeFrr:
+    return FakeFrr()
+
+
+@pytest.fixture
+def engine(tmp_path: Path, fake: FakeFrr) -> FrrEngine:
+    return FrrEngine(tmp_path, runner=fake)
+
+
+def test_first_apply_reloads_and_writes_the_file(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config("203.0.113.240/32"))
+    assert fake.kinds() == ["reload"]
+    assert fake.calls[0][-1] == str(engine.conf)
+    assert " network 203.0.113.240/32" in engine.conf.read_text()
+    assert engine.conf.stat().st_mode & 0o777 == 0o640
+
+
+def test_same_config_again_does_nothing(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32"))
+    assert fake.kinds() == ["reload"]
+
+
+def test_announcement_change_is_one_vtysh_delta(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32", "203.0.113.241/32"))
+    assert fake.kinds() == ["reload", "vtysh"]
+    argv = fake.calls[1]
+    commands = argv[argv.index("-c") + 1::2]
+    assert commands[0] == "configure terminal"
+    assert "network 203.0.113.241/32" in commands
+    assert not any("203.0.113.240/32" in c for c in commands)
+    assert engine.fast_applies == 1 and engine.full_reloads == 1
+
+
+def test_peer_change_reloads(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32", password="new-secret"))
+    assert fake.kinds() == ["reload", "reload"]
+
+
+def test_refused_delta_falls_back_to_a_reload(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config("203.0.113.240/32"))
+    fake.answers = [(1, "% Unknown command"), (0, "")]
+    engine.apply(config())
+    assert fake.kinds() == ["reload", "vtysh", "reload"]
+
+
+def test_failed_reload_raises_and_the_next_apply_reloads(engine: FrrEngine,
+                                                         fake: FakeFrr) -> None:
+    fake.answers = [(1, "line 3: Failure to communicate[13] to bgpd, line:  neighbor 1.2.3.4 "
+                        "remote-as 1\nvtysh (exec file) exited with status 13")]
+    with pytest.raises(BgpEngineError, match="frr-reload.py on .* failed with exit status 1"):
+        engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32", "203.0.113.241/32"))
+    assert fake.kinds() == ["reload", "reload"]
+
+
+def test_reissued_graceful_restart_is_not_a_failure(engine: FrrEngine, fake: FakeFrr) -> None:
+    fake.answers = [(1, "% The Graceful Restart command used is not valid at this moment.\n"
+                        "line 102: Failure to communicate[13] to bgpd, line:  neighbor "
+                        "198.51.100.1 graceful-restart\n")]
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32", "203.0.113.241/32"))
+    assert fake.kinds() == ["reload", "vtysh"]
+
+
+def test_peer_states(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config())
+    fake.answers = [
+        (0, json.dumps({"198.51.100.1": {"bgpState": "Established", "bgpTimerUpMsec": 1234,
+                                         "connectionsEstablished": 2}})),
+        (0, json.dumps([{"peer": "198.51.100.1", "status": "up"}])),
+    ]
+    state = engine.peer_states()["router"]
+    assert state.established and state.bfd_state == "up"
+    assert (state.established_count, state.uptime_ms) == (2, 1234)
+    assert fake.calls[-2][-1] == "show bgp neighbors json"
+
+
+def test_unreachable_daemon_is_reported(engine: FrrEngine, fake: FakeFrr) -> None:
+    engine.apply(config())
+    fake.answers = [(1, "Exiting: failed to connect to any daemons.")]
+    with pytest.raises(BgpEngineError, match="failed to connect to any daemons"):
+        engine.peer_states()
