@@ -1,8 +1,10 @@
-"""The one entry point: `baremetal-lb controller | import-configmap | crds`."""
+"""The one entry point: `baremetal-lb controller | speaker | import-configmap | crds`."""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import logging
 import os
 import signal
@@ -19,7 +21,8 @@ from baremetal_lb import __version__
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
-from baremetal_lb.metrics import ControllerMetrics, MetricsServer
+from baremetal_lb.metrics import ControllerMetrics, MetricsServer, SpeakerMetrics
+from baremetal_lb.speaker import Speaker, SpeakerOptions
 
 log = logging.getLogger("baremetal_lb")
 
@@ -65,6 +68,27 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("--metrics-address", default="0.0.0.0:7472",
                      help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
     ctl.set_defaults(func=_controller)
+
+    spk = sub.add_parser("speaker", help="announce Service IPs from this node (layer 2)")
+    spk.add_argument("--kubeconfig", default=None)
+    spk.add_argument("--node", default=os.environ.get("NODE_NAME") or socket.gethostname(),
+                     help="this node's Kubernetes name (default: $NODE_NAME, hostname)")
+    spk.add_argument("--namespace", default=os.environ.get("METALLB_NAMESPACE", "metallb-system"),
+                     help="namespace of the IPAddressPools and L2Advertisements")
+    spk.add_argument("--interface", action="append", default=[],
+                     help="LAN link name or pattern ('eth*', '!eth9'); repeatable; default: all")
+    key = spk.add_mutually_exclusive_group(required=True)
+    key.add_argument("--heartbeat-key-file",
+                     help="file with the shared heartbeat key (hex, or raw bytes)")
+    key.add_argument("--heartbeat-secret",
+                     help="Secret in --namespace whose data.key is the shared heartbeat key")
+    spk.add_argument("--heartbeat-port", type=int, default=7473)
+    spk.add_argument("--heartbeat-interval", type=float, default=0.1)
+    spk.add_argument("--heartbeat-hold", type=float, default=0.35)
+    spk.add_argument("--load-balancer-class", default=None)
+    spk.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None)
+    spk.add_argument("--metrics-address", default="0.0.0.0:7475")
+    spk.set_defaults(func=_speaker)
 
     imp = sub.add_parser("import-configmap",
                          help="print CRD manifests for a legacy MetalLB ConfigMap")
@@ -116,6 +140,59 @@ def _controller(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         controller.run(stop)
+    finally:
+        server.stop()
+    return 0
+
+
+def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
+    if args.heartbeat_key_file:
+        raw = Path(args.heartbeat_key_file).read_bytes().strip()
+    else:
+        secret = client.request(
+            "GET", f"/api/v1/namespaces/{args.namespace}/secrets/{args.heartbeat_secret}")
+        encoded = (secret.get("data") or {}).get("key")
+        if not encoded:
+            raise SystemExit(f"Secret {args.namespace}/{args.heartbeat_secret} has no data.key")
+        raw = base64.b64decode(encoded).strip()
+    try:
+        return bytes.fromhex(raw.decode())
+    except (UnicodeDecodeError, ValueError):
+        return raw
+
+
+def _speaker(args: argparse.Namespace) -> int:
+    claim = args.claim_unclassed
+    if claim is None:
+        claim = args.load_balancer_class is None
+    client = KubeClient.auto(args.kubeconfig)
+    options = SpeakerOptions(
+        node=args.node, namespace=args.namespace, interfaces=tuple(args.interface),
+        heartbeat_keys={1: _heartbeat_key(args, client)}, heartbeat_port=args.heartbeat_port,
+        heartbeat_interval=args.heartbeat_interval, heartbeat_hold=args.heartbeat_hold,
+        lb_class=args.load_balancer_class, claim_unclassed=claim)
+    metrics = SpeakerMetrics()
+    speaker = Speaker(client, options, metrics)
+
+    def ready() -> tuple[bool, str]:
+        ok, why = speaker.ready()
+        return (True, json.dumps(speaker.announcing())) if ok else (False, why)
+
+    server = MetricsServer(args.metrics_address, metrics.registry,
+                           lambda: (True, "ok"), ready)
+    server.start()
+    log.info("baremetal-lb %s speaker on node %s, metrics on port %d", __version__, args.node,
+             server.port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %d: handing over and stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        speaker.run(stop)
     finally:
         server.stop()
     return 0

@@ -114,3 +114,33 @@ def _handler(registry: CollectorRegistry,
             pass  # scrapes every few seconds would drown the controller's own log
 
     return Handler
+
+
+class SpeakerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.announced = Gauge(
+            f"{PREFIX}_speaker_announced_ips", "IPs this node announces", ["protocol"],
+            registry=r)
+        self.members = Gauge(
+            f"{PREFIX}_speaker_live_members", "Speakers heard alive on the LAN (self included)",
+            ["interface"], registry=r)
+        self.conflicts = Counter(
+            f"{PREFIX}_speaker_conflicts_total",
+            "Foreign hosts seen answering or probing for an IP this node owns", ["kind"],
+            registry=r)
+        self.heartbeat_rejects = Counter(
+            f"{PREFIX}_speaker_heartbeats_rejected_total",
+            "Heartbeats refused (bad signature, replay, stale, duplicate node)", ["reason"],
+            registry=r)
+        self.reconcile_seconds = Histogram(
+            f"{PREFIX}_speaker_reconcile_duration_seconds", "Time to recompute what to announce",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+            registry=r)
+        self.api_requests = Counter(
+            f"{PREFIX}_api_requests_total", "Requests sent to the Kubernetes API",
+            ["verb", "resource", "code"], registry=r)
+
+    def observe_request(self, verb: str, resource: str, code: int, seconds: float) -> None:
+        self.api_requests.labels(verb=verb, resource=resource, code=str(code)).inc()
