@@ -56,6 +56,7 @@ class ObjectWatch:
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self.disruptions = 0  # watch streams broken by errors (not by their timeout)
+        self.last_error: Exception | None = None
         self.rv = kube.request("GET", self.path, params={"limit": "1"})["metadata"][
             "resourceVersion"]
         self.thread = threading.Thread(target=self._run, name=f"watch-{plural}", daemon=True)
@@ -75,6 +76,7 @@ class ObjectWatch:
                 if self.stop_event.is_set():
                     return
                 self.disruptions += 1
+                self.last_error = exc
                 failures += 1
                 if failures > 30 or (isinstance(exc, ApiError) and exc.status == 410):
                     self.error = exc  # surfaced by wait_for_ips
@@ -85,8 +87,10 @@ class ObjectWatch:
         obj = ev["object"]
         if ev["type"] == "ERROR":
             raise ApiError(int(obj.get("code", 0)), "WATCH", self.path, str(obj.get("message")))
-        name = obj["metadata"]["name"]
         self.rv = obj["metadata"]["resourceVersion"]
+        if ev["type"] == "BOOKMARK":  # keeps rv fresh in a quiet namespace: no 410 on resume
+            return
+        name = obj["metadata"]["name"]
         ips = ingress_ips(obj)
         with self.lock:
             if ev["type"] == "MODIFIED":

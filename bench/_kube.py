@@ -96,7 +96,7 @@ class Kube:
         """Yield watch events until the server closes the stream (after timeout_seconds) or
         `stop` is set (checked between reads: callers loop with short timeouts)."""
         params = {"watch": "1", "resourceVersion": resource_version,
-                  "timeoutSeconds": str(timeout_seconds), "allowWatchBookmarks": "false"}
+                  "timeoutSeconds": str(timeout_seconds), "allowWatchBookmarks": "true"}
         url = self.server + path + "?" + urlencode(params)
         resp = self.http.request("GET", url, preload_content=False,
                                  timeout=urllib3.Timeout(connect=10, read=timeout_seconds + 30))
