@@ -89,13 +89,13 @@ class FrrConfig:
 
 def render(config: BgpConfig) -> FrrConfig:
     top = [*HEADER, "!"]
-    profiles = config.bfd_profiles()
-    if profiles:
-        top.append("bfd")
-        for profile in profiles:
-            top += [f" profile {profile.name}", *(f"  {line}" for line in _bfd_lines(profile)),
-                    " exit", " !"]
-        top += ["exit", "!"]
+    # Always present, even empty: FRR keeps the node once entered, and a `no bfd` from
+    # frr-reload.py fails while bgpd still holds BFD sessions it is about to drop.
+    top.append("bfd")
+    for profile in config.bfd_profiles():
+        top += [f" profile {profile.name}", *(f"  {line}" for line in _bfd_lines(profile)),
+                " exit", " !"]
+    top += ["exit", "!"]
     if not config.peers:
         return FrrConfig(asn=None, base_top=tuple(top), base_bgp=(), af_lines={})
     top += [f"route-map {IN_POLICY} deny 1", "exit", "!"]
