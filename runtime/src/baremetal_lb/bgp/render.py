@@ -256,38 +256,45 @@ def _prefix_list_order(line: str) -> tuple[str, int]:
     return (words[2], int(words[4]))
 
 
-def delta(old: FrrConfig, new: FrrConfig) -> list[str] | None:
-    """vtysh commands (after `configure terminal`) that turn `old` into `new` when only the
-    announced prefixes or their policies differ; None when anything else changed (a full
-    reload then decides). New policy goes in before new networks and old networks go out before
-    old policy, so a prefix never leaves with the wrong attributes or is briefly denied."""
+def delta(old: FrrConfig, new: FrrConfig) -> list[tuple[str, ...]] | None:
+    """Command groups (each a top-level command and its block, run from `configure terminal`)
+    that turn `old` into `new` when only the announced prefixes or their policies differ; None
+    when anything else changed (a full reload then decides). New policy goes in before new
+    networks and old networks go out before old policy, so a prefix never leaves with the
+    wrong attributes or is briefly denied."""
     if not old.same_base(new) or new.asn is None:
         return None
-    commands: list[str] = []
+    groups: list[tuple[str, ...]] = []
     for key in sorted(new.route_maps):
         if old.route_maps.get(key) == new.route_maps[key]:
             continue
         name, seq = key
         if key in old.route_maps:
-            commands.append(f"no route-map {name} permit {seq}")
-        commands += [f"route-map {name} permit {seq}", *(line.strip() for line in
-                                                          new.route_maps[key]), "exit"]
-    commands += sorted(new.prefix_lists - old.prefix_lists, key=_prefix_list_order)
-    commands += _network_commands(new, old, new.asn, "")
-    commands += _network_commands(old, new, new.asn, "no ")
-    commands += [f"no {line}" for line in
-                 sorted(old.prefix_lists - new.prefix_lists, key=_prefix_list_order)]
-    commands += [f"no route-map {name} permit {seq}" for (name, seq) in
-                 sorted(set(old.route_maps) - set(new.route_maps))]
-    return commands
+            groups.append((f"no route-map {name} permit {seq}",))
+        groups.append((f"route-map {name} permit {seq}",
+                       *(line.strip() for line in new.route_maps[key]), "exit"))
+    groups += [(line,) for line in sorted(new.prefix_lists - old.prefix_lists,
+                                          key=_prefix_list_order)]
+    groups += _network_groups(new, old, new.asn, "")
+    groups += _network_groups(old, new, new.asn, "no ")
+    groups += [(f"no {line}",) for line in
+               sorted(old.prefix_lists - new.prefix_lists, key=_prefix_list_order)]
+    groups += [(f"no route-map {name} permit {seq}",) for (name, seq) in
+               sorted(set(old.route_maps) - set(new.route_maps))]
+    return groups
 
 
-def _network_commands(having: FrrConfig, lacking: FrrConfig, asn: int, prefix: str) -> list[str]:
-    commands: list[str] = []
+def flatten(groups: Iterable[tuple[str, ...]]) -> list[str]:
+    return [line for group in groups for line in group]
+
+
+def _network_groups(having: FrrConfig, lacking: FrrConfig, asn: int,
+                    prefix: str) -> list[tuple[str, ...]]:
+    groups: list[tuple[str, ...]] = []
     for family in sorted(having.networks):
         extra = having.networks[family] - lacking.networks.get(family, frozenset())
         if extra:
-            commands += [f"router bgp {asn}", f"address-family {_af(family)}",
-                         *(f"{prefix}network {p}" for p in _sorted_prefixes(extra)),
-                         "exit-address-family", "exit"]
-    return commands
+            groups.append((f"router bgp {asn}", f"address-family {_af(family)}",
+                           *(f"{prefix}network {p}" for p in _sorted_prefixes(extra)),
+                           "exit-address-family", "exit"))
+    return groups

@@ -12,6 +12,7 @@ import pytest
 from baremetal_lb.bgp.engine import BgpEngineError
 from baremetal_lb.bgp.frr import FrrEngine
 from baremetal_lb.bgp.model import Announcement, BfdProfile, BgpConfig, Peer
+from baremetal_lb.bgp.vty import VtyError
 
 PEER = Peer("router", ip_address("198.51.100.1"), 64512, 64513, bfd=BfdProfile("fast"))
 
@@ -42,7 +43,37 @@ def fake() -> FakeFrr:
 
 @pytest.fixture
 def engine(tmp_path: Path, fake: FakeFrr) -> FrrEngine:
-    return FrrEngine(tmp_path, runner=fake)
+    """Deltas through vtysh (the fake); the vty-socket path is covered by the lab tests."""
+    return FrrEngine(tmp_path, runner=fake, vty=None)
+
+
+class FakeVty:
+    def __init__(self, fail: str | None = None) -> None:
+        self.sent: list[list[tuple[str, ...]]] = []
+        self.fail = fail
+
+    def __call__(self, frr_dir: Path, groups: Sequence[tuple[str, ...]]) -> None:
+        if self.fail:
+            raise VtyError(self.fail)
+        self.sent.append(list(groups))
+
+
+def test_deltas_go_to_the_vty_sockets_when_enabled(tmp_path: Path, fake: FakeFrr) -> None:
+    vty = FakeVty()
+    engine = FrrEngine(tmp_path, runner=fake, vty=vty)
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config("203.0.113.240/32", "203.0.113.241/32"))
+    assert fake.kinds() == ["reload"]
+    (groups,) = vty.sent
+    assert ("router bgp 64513", "address-family ipv4 unicast", "network 203.0.113.241/32",
+            "exit-address-family", "exit") in groups
+
+
+def test_vty_failure_falls_back_to_a_reload(tmp_path: Path, fake: FakeFrr) -> None:
+    engine = FrrEngine(tmp_path, runner=fake, vty=FakeVty(fail="bgpd refused 'network x'"))
+    engine.apply(config("203.0.113.240/32"))
+    engine.apply(config())
+    assert fake.kinds() == ["reload", "reload"]
 
 
 def test_first_apply_reloads_and_writes_the_file(engine: FrrEngine, fake: FakeFrr) -> None:
