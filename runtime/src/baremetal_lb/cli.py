@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from baremetal_lb import __version__
+from baremetal_lb.bgp.frr import FrrEngine
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
@@ -88,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     spk.add_argument("--load-balancer-class", default=None)
     spk.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None)
     spk.add_argument("--metrics-address", default="0.0.0.0:7475")
+    spk.add_argument("--bgp-engine", choices=["none", "frr"], default="none",
+                     help="announce BGPAdvertisement IPs through this engine (default: none)")
+    spk.add_argument("--frr-dir", default="/var/run/frr",
+                     help="the node-local FRR's vty socket and config directory")
     spk.set_defaults(func=_speaker)
 
     imp = sub.add_parser("import-configmap",
@@ -170,7 +175,8 @@ def _speaker(args: argparse.Namespace) -> int:
         node=args.node, namespace=args.namespace, interfaces=tuple(args.interface),
         heartbeat_keys={1: _heartbeat_key(args, client)}, heartbeat_port=args.heartbeat_port,
         heartbeat_interval=args.heartbeat_interval, heartbeat_hold=args.heartbeat_hold,
-        lb_class=args.load_balancer_class, claim_unclassed=claim)
+        lb_class=args.load_balancer_class, claim_unclassed=claim,
+        bgp_engine=FrrEngine(args.frr_dir) if args.bgp_engine == "frr" else None)
     metrics = SpeakerMetrics()
     speaker = Speaker(client, options, metrics)
 

@@ -86,7 +86,8 @@ class SpeakerProcess:
     """`baremetal-lb speaker` in a node namespace, as the DaemonSet's pod would run it."""
 
     def __init__(self, node: str, kubeconfig: str, namespace: str, key_file: Path,
-                 lb_class: str, log_dir: Path, port: int = 7475) -> None:
+                 lb_class: str, log_dir: Path, port: int = 7475,
+                 extra: list[str] | None = None) -> None:
         self.node = node
         self.address = f"198.51.100.{10 + int(node.removeprefix('node'))}:{port}"
         self.log_path = log_dir / f"speaker-{node}.log"
@@ -94,7 +95,7 @@ class SpeakerProcess:
         argv = netns(f"xl-{node}", str(BAREMETAL_LB), "speaker", "--kubeconfig", kubeconfig,
                      "--node", node, "--namespace", namespace, "--interface", "eth0",
                      "--heartbeat-key-file", str(key_file), "--load-balancer-class", lb_class,
-                     "--metrics-address", self.address)
+                     "--metrics-address", self.address, *(extra or []))
         # `ip netns exec` execs the speaker: the PID we hold is the speaker's own.
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

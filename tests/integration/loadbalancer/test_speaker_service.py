@@ -93,7 +93,10 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
     if failure == "kill":
         site["speakers"][owner].stop(__import__("signal").SIGKILL)
     else:
-        run(netns(f"xl-{owner}", "ip", "link", "set", "eth0", "down"))
+        # Cut the node's cable at the switch (its bridge port): the node sees carrier loss.
+        # (Not `ip link set eth0 down` inside the node: that would also flush its IPv6
+        # addresses, since the lab keeps keep_addr_on_down=0.)
+        run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "down"])
     try:
         new = wait_for(lambda: (reach(vip, 0.1) or None) if reach(vip, 0.1) != owner else None,
                        10, interval=0.02)
@@ -104,7 +107,7 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
         print(f"{failure}: VIP {vip} moved {owner} -> {new} in {gap:.2f}s (client-side)")
     finally:
         if failure == "link-cut":
-            run(netns(f"xl-{owner}", "ip", "link", "set", "eth0", "up"))
+            run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "up"])
 
 
 def test_local_policy_is_announced_only_where_endpoints_are(cluster: Cluster,

@@ -45,3 +45,13 @@ def slim_object(obj: Mapping[str, Any]) -> dict[str, Any]:
     meta.pop("annotations", None)
     return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": meta,
             "spec": obj.get("spec") or {}}
+
+
+def slim_secret(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A basic-auth Secret's name and password only (nothing else of a Secret is kept)."""
+    import base64
+    meta = obj.get("metadata") or {}
+    encoded = (obj.get("data") or {}).get("password")
+    password = base64.b64decode(encoded).decode() if encoded else None
+    return {"metadata": {"name": meta.get("name"), "namespace": meta.get("namespace")},
+            "password": password}

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baremetal_lb.allocator import IPAddress
+from baremetal_lb.bgp.engine import BgpEngine, BgpEngineError
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
 from baremetal_lb.layer2.announcer import Layer2Announcer
 from baremetal_lb.layer2.state import AnnounceConfig, Conflict
@@ -32,8 +33,9 @@ from baremetal_lb.liveness.service import HeartbeatConfig, HeartbeatService
 from baremetal_lb.metrics import SpeakerMetrics
 from baremetal_lb.net.links import Link, LinkWatcher, select_links
 
+from .bgp_mode import BgpInputs, bgp_config
 from .plan import Inputs, NodeInfo, Target, layer2_targets, owned, owners
-from .projection import slim_endpoint_slice, slim_node, slim_object, slim_service
+from .projection import slim_endpoint_slice, slim_node, slim_object, slim_secret, slim_service
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class SpeakerOptions:
     lb_class: str | None = None
     claim_unclassed: bool = True
     handover_grace: float = 0.5
+    bgp_engine: BgpEngine | None = None       # None: layer 2 only
 
 
 class Speaker:
@@ -88,8 +91,29 @@ class Speaker:
         self.adverts = informer(f"{METALLB_API}/namespaces/{ns}/l2advertisements",
                                 "l2advertisements", slim_object)
 
+        self._bgp_informers: list[Informer[dict[str, Any]]] = []
+        self._bgp_applied: object = None
+        self._bgp_failed = False
+        if options.bgp_engine is not None:
+            self.peers = informer(f"/apis/metallb.io/v1beta2/namespaces/{ns}/bgppeers",
+                                  "bgppeers", slim_object)
+            self.bgp_adverts = informer(f"{METALLB_API}/namespaces/{ns}/bgpadvertisements",
+                                        "bgpadvertisements", slim_object)
+            self.bfd_profiles = informer(f"{METALLB_API}/namespaces/{ns}/bfdprofiles",
+                                         "bfdprofiles", slim_object)
+            self.communities = informer(f"{METALLB_API}/namespaces/{ns}/communities",
+                                        "communities", slim_object)
+            # Only basic-auth Secrets (MetalLB's passwordSecret type), and only their password.
+            self.secrets = Informer(
+                client, f"/api/v1/namespaces/{ns}/secrets", name="secrets",
+                transform=slim_secret, on_event=lambda *_: self._trigger.set(),
+                params={"fieldSelector": "type=kubernetes.io/basic-auth"})
+            self._bgp_informers = [self.peers, self.bgp_adverts, self.bfd_profiles,
+                                   self.communities, self.secrets]
+
     def informers(self) -> list[Informer[dict[str, Any]]]:
-        return [self.services, self.slices, self.nodes, self.pools, self.adverts]
+        return [self.services, self.slices, self.nodes, self.pools, self.adverts,
+                *self._bgp_informers]
 
     def synced(self) -> bool:
         return all(i.has_synced for i in self.informers())
@@ -153,6 +177,8 @@ class Speaker:
         if any(self._owned.values()):
             time.sleep(self.options.handover_grace)
         self.announcer.close()
+        if self.options.bgp_engine is not None:
+            self.options.bgp_engine.close()
         self._watcher.stop()
         for inf in self.informers():
             inf.stop()
@@ -197,9 +223,44 @@ class Speaker:
             self.announcer.set_owned(iface, ips, probe=True)
         self._report(targets, wanted)
         self._targets, self._owned, self._owner_of = targets, wanted, owner_of
+        if self.options.bgp_engine is not None:
+            self._reconcile_bgp(inputs)
         self.metrics.reconcile_seconds.observe(time.perf_counter() - started)
         for name, members in alive_on.items():
             self.metrics.members.labels(interface=name).set(len(members))
+
+    def _reconcile_bgp(self, inputs: Inputs) -> None:
+        engine = self.options.bgp_engine
+        assert engine is not None
+        me = next((n for n in inputs.nodes if n.name == self.options.node), None)
+        result = bgp_config(BgpInputs(
+            layer2=inputs, node_labels=me.labels if me else {}, node_ready=bool(me and me.ready),
+            peers=self.peers.items(), advertisements=self.bgp_adverts.items(),
+            bfd_profiles=self.bfd_profiles.items(), communities=self.communities.items(),
+            passwords={s["metadata"]["name"]: s["password"] for s in self.secrets.items()
+                       if s.get("password") is not None}))
+        if result.config == self._bgp_applied and not self._bgp_failed:
+            return
+        for problem in result.problems:
+            log.warning("BGP configuration: %s", problem)
+        try:
+            engine.apply(result.config)
+        except BgpEngineError as exc:
+            log.error("BGP engine: %s (retrying)", exc)
+            self._bgp_failed = True
+            threading.Timer(2.0, self._trigger.set).start()
+            return
+        before = {a.prefix for a in getattr(self._bgp_applied, "announcements", ())}
+        now = {a.prefix for a in result.config.announcements}
+        self._bgp_applied, self._bgp_failed = result.config, False
+        self.metrics.announced.labels(protocol="bgp").set(len(now))
+        for prefix in sorted(now - before, key=str):
+            log.info("BGP: announcing %s", prefix)
+            for key in result.services.get(prefix, ()):
+                self._event(key, "Normal", "nodeAssigned",
+                            f"announcing {prefix} from node {self.options.node} with protocol bgp")
+        for prefix in sorted(before - now, key=str):
+            log.info("BGP: withdrew %s", prefix)
 
     def _report(self, targets: Mapping[IPAddress, Target],
                 wanted: Mapping[str, frozenset[IPAddress]]) -> None:
