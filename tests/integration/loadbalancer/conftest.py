@@ -28,7 +28,7 @@ from kubernetes.client.exceptions import ApiException  # noqa: E402
 from baremetal_lb.config import crds as our_crds  # noqa: E402
 
 BAREMETAL_LB = Path(sys.executable).with_name("baremetal-lb")
-FIELD_MANAGER = "baremetal-lb-tests"
+FIELD_MANAGER = "baremetal-lb"  # the same manager as test_crds.py and the bench
 
 
 def eventually(probe: Callable[[], Any], timeout: float = 20, interval: float = 0.1,

@@ -82,9 +82,21 @@ def test_client_reaches_the_owner_and_only_the_owner_answers(cluster: Cluster,
     announced = {n: s.metric("baremetal_lb_speaker_announced_ips", protocol="layer2")
                  for n, s in site["speakers"].items()}
     assert announced == {n: (1.0 if n == owner else 0.0) for n in NODES}
+    status = eventually(lambda: _l2_status(cluster, site, "web"), 10, what="ServiceL2Status")
+    assert status == {"node": owner, "serviceName": "web", "serviceNamespace": site["apps"],
+                      "interfaces": [{"name": "eth0"}]}
 
 
-@pytest.mark.parametrize("failure", ["kill", "link-cut"])
+def _l2_status(cluster: Cluster, site: dict[str, Any], name: str) -> dict[str, Any] | None:
+    try:
+        obj = cluster.custom.get_namespaced_custom_object(
+            "metallb.io", "v1beta1", site["apps"], "servicel2statuses", name)
+    except __import__("kubernetes").client.exceptions.ApiException:
+        return None
+    return obj.get("status")
+
+
+@pytest.mark.parametrize("failure", ["kill", "link-cut", "graceful"])
 def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure: str) -> None:
     vip = _service(cluster, site, "web", list(NODES))
     owner = _owner(vip)
@@ -92,6 +104,8 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
     started = time.monotonic()
     if failure == "kill":
         site["speakers"][owner].stop(__import__("signal").SIGKILL)
+    elif failure == "graceful":
+        site["speakers"][owner].stop()   # SIGTERM: hand over, then go quiet
     else:
         # Cut the node's cable at the switch (its bridge port): the node sees carrier loss.
         # (Not `ip link set eth0 down` inside the node: that would also flush its IPv6
@@ -105,6 +119,8 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
             f"--- {n}\n{s.log()[-1500:]}" for n, s in site["speakers"].items())
         assert client_neighbor_mac(vip) == site["sides"][new].mac_text
         print(f"{failure}: VIP {vip} moved {owner} -> {new} in {gap:.2f}s (client-side)")
+        assert eventually(lambda: (_l2_status(cluster, site, "web") or {}).get("node") == new,
+                          10, what="ServiceL2Status to name the new owner")
     finally:
         if failure == "link-cut":
             run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "up"])

@@ -35,6 +35,7 @@ from baremetal_lb.net.links import Link, LinkWatcher, select_links
 
 from .bgp_mode import BgpInputs, bgp_config
 from .plan import Inputs, NodeInfo, Target, layer2_targets, owned, owners
+from .status import StatusWriter
 from .projection import slim_endpoint_slice, slim_node, slim_object, slim_secret, slim_service
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Speaker:
         self.metrics = metrics
         client.observer = metrics.observe_request
         self.recorder = EventRecorder(client, "baremetal-lb-speaker", host=options.node)
+        self.status = StatusWriter(client, options.node)
         self.announcer = Layer2Announcer(AnnounceConfig(), on_conflict=self._on_conflict,
                                          on_state=self._on_state)
         self._trigger = threading.Event()
@@ -183,6 +185,7 @@ class Speaker:
         for inf in self.informers():
             inf.stop()
         self.recorder.stop()
+        self.status.stop()
 
     # -- reconcile -------------------------------------------------------------------------
 
@@ -272,6 +275,9 @@ class Speaker:
                 self._event(key, "Normal", "nodeAssigned",
                             f"announcing {ip} from node {self.options.node} on {now[ip]} "
                             "with protocol layer2")
+                svc = self.services.get(key)
+                if svc is not None:
+                    self.status.owned(svc, now[ip])
         for ip in sorted(before - set(now), key=str):
             log.info("no longer announcing %s", ip)
         self.metrics.announced.labels(protocol="layer2").set(len(now))
