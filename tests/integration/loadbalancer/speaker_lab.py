@@ -85,7 +85,7 @@ def flush_client_neighbor(vip: str) -> None:
 class SpeakerProcess:
     """`baremetal-lb speaker` in a node namespace, as the DaemonSet's pod would run it."""
 
-    def __init__(self, node: str, kubeconfig: str, namespace: str, key_file: Path,
+    def __init__(self, node: str, kubeconfig: str, namespace: str, key_file: Path | None,
                  lb_class: str, log_dir: Path, port: int = 7475,
                  extra: list[str] | None = None) -> None:
         self.node = node
@@ -94,7 +94,9 @@ class SpeakerProcess:
         self._log = open(self.log_path, "ab")
         argv = netns(f"xl-{node}", str(BAREMETAL_LB), "speaker", "--kubeconfig", kubeconfig,
                      "--node", node, "--namespace", namespace, "--interface", "eth0",
-                     "--heartbeat-key-file", str(key_file), "--load-balancer-class", lb_class,
+                     *(["--heartbeat-key-file", str(key_file)] if key_file
+                       else ["--heartbeat-secret", "baremetal-lb-heartbeat"]),
+                     "--load-balancer-class", lb_class,
                      "--metrics-address", self.address, *(extra or []))
         # `ip netns exec` execs the speaker: the PID we hold is the speaker's own.
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
