@@ -18,12 +18,10 @@ from typing import Any
 import yaml
 
 from baremetal_lb import __version__
-from baremetal_lb.bgp.frr import FrrEngine
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
 from baremetal_lb.metrics import ControllerMetrics, MetricsServer, SpeakerMetrics
-from baremetal_lb.speaker import Speaker, SpeakerOptions
 
 log = logging.getLogger("baremetal_lb")
 
@@ -167,6 +165,10 @@ def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
 
 
 def _speaker(args: argparse.Namespace) -> int:
+    # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS).
+    from baremetal_lb.bgp.frr import FrrEngine
+    from baremetal_lb.speaker import Speaker, SpeakerOptions
+
     claim = args.claim_unclassed
     if claim is None:
         claim = args.load_balancer_class is None
