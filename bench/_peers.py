@@ -1,6 +1,6 @@
 """Build the peer implementations the benches compare against, from the Go module proxy.
 
-    python bench/_peers.py [--force]      # prints the controller's path
+    python bench/_peers.py [--force] [--speaker]   # prints the controller's (and speaker's) path
 
 MetalLB's controller comes from the module `go.universe.tf/metallb` (its `controller` package
 is a `main`). Like the lab's kube build (lab/exposure_lab/kube/build.py) a tiny helper module
@@ -112,13 +112,67 @@ def build_metallb(version: str = METALLB_VERSION, force: bool = False) -> Path:
         return binary
 
 
+def metallb_speaker(version: str = METALLB_VERSION) -> Path:
+    return metallb_dir(version) / "speaker"
+
+
+SPEAKER_MARKER = ".built-speaker"
+
+
+def build_metallb_speaker(version: str = METALLB_VERSION, force: bool = False) -> Path:
+    """Build MetalLB's speaker once per version, next to the controller; return its path.
+
+    Same recipe as build_metallb (helper module, frr-k8s shim, trimpath, CGO off) in a helper
+    module of its own, so the controller's cached build is left as it is.
+    """
+    dest = metallb_dir(version)
+    binary = dest / "speaker"
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(dest / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if force:
+            (dest / SPEAKER_MARKER).unlink(missing_ok=True)
+        if (dest / SPEAKER_MARKER).is_file() and binary.is_file():
+            return binary
+        started = time.time()
+        src = CACHE / "src" / f"metallb-{version}-speaker"
+        src.mkdir(parents=True, exist_ok=True)
+        pkg = f"{METALLB_MODULE}/speaker"
+        shim = src / "frr-k8s-api-shim"
+        shutil.rmtree(shim, ignore_errors=True)
+        shutil.copytree(FRR_K8S_SHIM, shim)
+        (src / "go.mod").write_text(
+            f"module exposurelab.invalid/metallbspeakerbuild\n\ngo 1.26\n\n"
+            f"require {METALLB_MODULE} {version}\n\n"
+            f"replace {FRR_K8S_MODULE} => ./frr-k8s-api-shim\n"
+        )
+        (src / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{pkg}"\n')
+        _go(["mod", "tidy"], src)
+        ldflags = (
+            "-s -w"
+            f" -X {METALLB_MODULE}/internal/version.gitCommit=module-proxy-{version}"
+            f" -X {METALLB_MODULE}/internal/version.gitBranch=none"
+        )
+        tmp = dest / "speaker.tmp"
+        _go(["build", "-pgo=off", "-trimpath", "-ldflags", ldflags, "-o", str(tmp), pkg], src)
+        os.replace(tmp, binary)
+        seconds = time.time() - started
+        (dest / SPEAKER_MARKER).write_text(json.dumps({"built": time.time(), "seconds": seconds}))
+        print(f"built metallb speaker {version} in {seconds:.0f}s -> {binary}",
+              file=sys.stderr, flush=True)
+        return binary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     parser.add_argument("--version", default=METALLB_VERSION)
+    parser.add_argument("--speaker", action="store_true", help="also build the speaker")
     args = parser.parse_args(argv)
     print(build_metallb(args.version, force=args.force))
+    if args.speaker:
+        print(build_metallb_speaker(args.version, force=args.force))
     return 0
 
 
