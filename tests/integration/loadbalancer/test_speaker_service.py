@@ -96,7 +96,7 @@ def _l2_status(cluster: Cluster, site: dict[str, Any], name: str) -> dict[str, A
     return obj.get("status")
 
 
-@pytest.mark.parametrize("failure", ["kill", "link-cut", "graceful"])
+@pytest.mark.parametrize("failure", ["kill", "link-cut", "link-down", "graceful"])
 def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure: str) -> None:
     vip = _service(cluster, site, "web", list(NODES))
     owner = _owner(vip)
@@ -106,11 +106,15 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
         site["speakers"][owner].stop(__import__("signal").SIGKILL)
     elif failure == "graceful":
         site["speakers"][owner].stop()   # SIGTERM: hand over, then go quiet
-    else:
+    elif failure == "link-cut":
         # Cut the node's cable at the switch (its bridge port): the node sees carrier loss.
-        # (Not `ip link set eth0 down` inside the node: that would also flush its IPv6
-        # addresses, since the lab keeps keep_addr_on_down=0.)
         run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "down"])
+    else:
+        # An administrator downs the node's interface (the kernel then flushes its IPv6
+        # address: keep_addr_on_down=0; put back below).
+        ipv6 = run(netns(f"xl-{owner}", "ip", "-6", "-o", "addr", "show", "dev", "eth0",
+                         "scope", "global")).split()
+        run(netns(f"xl-{owner}", "ip", "link", "set", "eth0", "down"))
     try:
         new = wait_for(lambda: (reach(vip, 0.1) or None) if reach(vip, 0.1) != owner else None,
                        10, interval=0.02)
@@ -124,6 +128,24 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
     finally:
         if failure == "link-cut":
             run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "up"])
+        elif failure == "link-down":
+            run(netns(f"xl-{owner}", "ip", "link", "set", "eth0", "up"))
+            if "inet6" in ipv6:
+                run(netns(f"xl-{owner}", "ip", "addr", "replace", ipv6[ipv6.index("inet6") + 1],
+                          "dev", "eth0", "nodad"), check=False)
+    if failure.startswith("link"):
+        # The node is back: once it is heard again, it must be able to serve the VIP alone
+        # (its announcer survived the link flap).
+        survivor = site["speakers"][owner]
+        assert eventually(lambda: survivor.metric("baremetal_lb_speaker_live_members",
+                                                  interface="eth0") == 3, 15,
+                          what=f"{owner} heard again")
+        for node in NODES:
+            if node != owner:
+                site["speakers"][node].stop(__import__("signal").SIGKILL)
+        flush_client_neighbor(vip)
+        assert wait_for(lambda: reach(vip) == owner, 10), \
+            f"{owner} did not serve {vip} after its link came back:\n{survivor.log()[-2000:]}"
 
 
 def test_local_policy_is_announced_only_where_endpoints_are(cluster: Cluster,

@@ -61,7 +61,8 @@ class InterfaceAnnouncer:
 
     def set_friendly(self, macs: frozenset[bytes]) -> None:
         with self._lock:
-            self._state.friendly = macs
+            self._state.set_friendly(macs, self._clock())
+        self._wake()
 
     def update_link(self, link: Link) -> None:
         with self._lock:
@@ -92,6 +93,16 @@ class InterfaceAnnouncer:
                 log.warning("layer2 %s: cannot send a frame: %s", self.link.name, err)
 
     def _run(self) -> None:
+        # Nothing may end this thread but close(): a dead thread would leave the node owning
+        # IPs it no longer answers for (found by bench/speaker_l2.py with a link flap).
+        while not self._stop:
+            try:
+                self._loop()
+            except Exception:  # noqa: BLE001
+                log.exception("layer2 %s: announcer loop failed; restarting it", self.link.name)
+                time.sleep(0.05)
+
+    def _loop(self) -> None:
         before: dict[IPAddress, str] = {}
         while not self._stop:
             with self._lock:

@@ -109,6 +109,7 @@ class InterfaceState:
                 continue
             if entry.state == CONFLICT:
                 entry.state, entry.step, entry.next_at = PROBING, 0, now
+                entry.conflicts.clear()
             if entry.state == PROBING:
                 if entry.step < cfg.probe_count:
                     frames.append(self._probe(ip))
@@ -145,7 +146,19 @@ class InterfaceState:
         conflict = Conflict(self.interface, ip, mac, entry.state, kind)
         if entry.state == PROBING:
             entry.state, entry.next_at = CONFLICT, now + self.config.conflict_retry
+            entry.conflicts.append(conflict)
         return [conflict]
+
+    def set_friendly(self, macs: frozenset[bytes], now: float) -> None:
+        """Peer speakers' MACs. An IP held back only because of MACs that turn out to be
+        peers (speakers starting together probe the same IPs before they hear each other) is
+        probed again at once instead of after conflict_retry."""
+        self.friendly = macs
+        for entry in self._ips.values():
+            if entry.state == CONFLICT and entry.conflicts and \
+                    all(c.mac in macs for c in entry.conflicts):
+                entry.state, entry.next_at, entry.step = PROBING, now, 0
+                entry.conflicts.clear()
 
     def _handle_arp(self, src: bytes, packet: arp.ArpPacket, now: float
                     ) -> tuple[list[bytes], list[Conflict]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import select
 import socket
 import struct
@@ -14,6 +15,7 @@ SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_DROP_MEMBERSHIP = 2
 PACKET_MR_MULTICAST = 0
+_LINK_ERRORS = (errno.ENETDOWN, errno.ENXIO, errno.ENODEV)
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
 
@@ -73,6 +75,12 @@ class PacketSocket:
                 data, address = self._sock.recvfrom(65535)
             except BlockingIOError:
                 continue
+            except OSError as err:
+                # The link went down (ENETDOWN) or away: the kernel reports it once on the
+                # socket, which keeps working when the link comes back. Not a frame.
+                if err.errno in _LINK_ERRORS:
+                    return None
+                raise
             if address[2] != PACKET_OUTGOING:
                 return data
             timeout = 0.0
