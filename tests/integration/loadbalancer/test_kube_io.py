@@ -401,7 +401,8 @@ def test_without_release_the_standby_waits_for_expiry(kube: KubeClient,
         time.sleep(1)
         stopped = time.monotonic()
         a.elector.stop(release=False)
-        eventually(b.elector.is_leader, 15, "b leads")
+        # on_started_leading runs on the elector's callback thread, just after is_leader().
+        eventually(lambda: b.elector.is_leader() and b.started_at() is not None, 15, "b leads")
         waited = b.started_at() - stopped  # type: ignore[operator]
         assert TIMING["lease_duration"] - TIMING["retry_period"] - 0.5 <= waited \
             <= TIMING["lease_duration"] + 3 * TIMING["retry_period"] + 1, waited
@@ -424,6 +425,7 @@ def test_cut_off_leader_stops_leading_before_the_standby_starts(
         assert not a.elector.is_leader()
         eventually(lambda: [c for c, _ in a.calls] == ["started", "stopped"], 5,
                    "a's on_stopped_leading")
+        eventually(lambda: b.started_at() is not None, 5, "b's on_started_leading")
         stopped_a = a.calls[1][1]
         assert stopped_a < b.started_at()  # type: ignore[operator]
         proxy.restore()

@@ -43,6 +43,12 @@ def site(cluster: Cluster, controllers: Any, kubeconfig: str,
             eventually(lambda: speaker.get("/readyz")[0] == 200 or not speaker.alive(), 30,
                        what=f"speaker {speaker.node} ready")
             assert speaker.alive(), speaker.log()
+        # Ready means warmed up; the speakers also have to hear each other before ownership
+        # is settled (a Service created earlier may change owner once at start-up).
+        for speaker in speakers.values():
+            eventually(lambda: speaker.metric("baremetal_lb_speaker_live_members",
+                                              interface="eth0") == len(NODES), 15,
+                       what=f"speaker {speaker.node} hearing every node")
         yield {"pools": pools, "apps": apps, "class": lb_class, "sides": sides,
                "speakers": speakers, "key": key, "tmp": tmp_path, "kubeconfig": kubeconfig}
     finally:
