@@ -74,42 +74,7 @@ def _go(args: list[str], cwd: Path) -> None:
 
 def build_metallb(version: str = METALLB_VERSION, force: bool = False) -> Path:
     """Build MetalLB's controller once per version; return its path."""
-    dest = metallb_dir(version)
-    binary = dest / "controller"
-    dest.mkdir(parents=True, exist_ok=True)
-    with open(dest / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a second builder waits here, then finds MARKER
-        if force:
-            (dest / MARKER).unlink(missing_ok=True)
-        if (dest / MARKER).is_file() and binary.is_file():
-            return binary
-        started = time.time()
-        src = CACHE / "src" / f"metallb-{version}"
-        src.mkdir(parents=True, exist_ok=True)
-        pkg = f"{METALLB_MODULE}/controller"
-        shim = src / "frr-k8s-api-shim"
-        shutil.rmtree(shim, ignore_errors=True)
-        shutil.copytree(FRR_K8S_SHIM, shim)
-        (src / "go.mod").write_text(
-            f"module exposurelab.invalid/metallbbuild\n\ngo 1.26\n\n"
-            f"require {METALLB_MODULE} {version}\n\n"
-            f"replace {FRR_K8S_MODULE} => ./frr-k8s-api-shim\n"
-        )
-        (src / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{pkg}"\n')
-        _go(["mod", "tidy"], src)
-        ldflags = (
-            "-s -w"
-            f" -X {METALLB_MODULE}/internal/version.gitCommit=module-proxy-{version}"
-            f" -X {METALLB_MODULE}/internal/version.gitBranch=none"
-        )
-        tmp = dest / "controller.tmp"
-        _go(["build", "-pgo=off", "-trimpath", "-ldflags", ldflags, "-o", str(tmp), pkg], src)
-        os.replace(tmp, binary)
-        seconds = time.time() - started
-        (dest / MARKER).write_text(json.dumps({"built": time.time(), "seconds": seconds}))
-        print(f"built metallb controller {version} in {seconds:.0f}s -> {binary}",
-              file=sys.stderr, flush=True)
-        return binary
+    return _build("controller", MARKER, "metallbbuild", f"metallb-{version}", version, force)
 
 
 def metallb_speaker(version: str = METALLB_VERSION) -> Path:
@@ -121,19 +86,51 @@ SPEAKER_MARKER = ".built-speaker"
 
 def build_metallb_speaker(version: str = METALLB_VERSION, force: bool = False) -> Path:
     """Build MetalLB's speaker once per version, next to the controller; return its path.
+    Its own helper module and marker, so the controller's cached build is left as it is."""
+    return _build("speaker", SPEAKER_MARKER, "metallbspeakerbuild",
+                  f"metallb-{version}-speaker", version, force)
 
-    Same recipe as build_metallb (helper module, frr-k8s shim, trimpath, CGO off) in a helper
-    module of its own, so the controller's cached build is left as it is.
-    """
+
+def _build(component: str, marker: str, helper_module: str, src_name: str, version: str,
+           force: bool) -> Path:
+    """One MetalLB main package (`controller`, `speaker`) built from the module proxy through a
+    helper module that requires MetalLB and replaces frr-k8s with the shim; cached by marker."""
     dest = metallb_dir(version)
-    binary = dest / "speaker"
+    binary = dest / component
     dest.mkdir(parents=True, exist_ok=True)
     with open(dest / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second builder waits here, then finds the marker
         if force:
-            (dest / SPEAKER_MARKER).unlink(missing_ok=True)
-        if (dest / SPEAKER_MARKER).is_file() and binary.is_file():
+            (dest / marker).unlink(missing_ok=True)
+        if (dest / marker).is_file() and binary.is_file():
             return binary
+        started = time.time()
+        src = CACHE / "src" / src_name
+        src.mkdir(parents=True, exist_ok=True)
+        pkg = f"{METALLB_MODULE}/{component}"
+        shim = src / "frr-k8s-api-shim"
+        shutil.rmtree(shim, ignore_errors=True)
+        shutil.copytree(FRR_K8S_SHIM, shim)
+        (src / "go.mod").write_text(
+            f"module exposurelab.invalid/{helper_module}\n\ngo 1.26\n\n"
+            f"require {METALLB_MODULE} {version}\n\n"
+            f"replace {FRR_K8S_MODULE} => ./frr-k8s-api-shim\n"
+        )
+        (src / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{pkg}"\n')
+        _go(["mod", "tidy"], src)
+        ldflags = (
+            "-s -w"
+            f" -X {METALLB_MODULE}/internal/version.gitCommit=module-proxy-{version}"
+            f" -X {METALLB_MODULE}/internal/version.gitBranch=none"
+        )
+        tmp = dest / f"{component}.tmp"
+        _go(["build", "-pgo=off", "-trimpath", "-ldflags", ldflags, "-o", str(tmp), pkg], src)
+        os.replace(tmp, binary)
+        seconds = time.time() - started
+        (dest / marker).write_text(json.dumps({"built": time.time(), "seconds": seconds}))
+        print(f"built metallb {component} {version} in {seconds:.0f}s -> {binary}",
+              file=sys.stderr, flush=True)
+        return binary
         started = time.time()
         src = CACHE / "src" / f"metallb-{version}-speaker"
         src.mkdir(parents=True, exist_ok=True)

@@ -11,17 +11,18 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from prometheus_client import CollectorRegistry
 
 from baremetal_lb import __version__
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
-from baremetal_lb.metrics import ControllerMetrics, MetricsServer, SpeakerMetrics
+from baremetal_lb.metrics import ControllerMetrics, HealthCheck, MetricsServer, SpeakerMetrics
 
 log = logging.getLogger("baremetal_lb")
 
@@ -109,11 +110,9 @@ def _controller(args: argparse.Namespace) -> int:
         log.error("--renew-deadline (%s) must be shorter than --lease-duration (%s)",
                   args.renew_deadline, args.lease_duration)
         return 2
-    claim = args.claim_unclassed
-    if claim is None:
-        claim = args.load_balancer_class is None
     options = ControllerOptions(
-        namespace=args.namespace, lb_class=args.load_balancer_class, claim_unclassed=claim,
+        namespace=args.namespace, lb_class=args.load_balancer_class,
+        claim_unclassed=_claim_unclassed(args),
         workers=args.workers, leader_elect=args.leader_elect, identity=args.identity,
         lease_name=args.lease_name, lease_duration=args.lease_duration,
         renew_deadline=args.renew_deadline, retry_period=args.retry_period)
@@ -129,20 +128,34 @@ def _controller(args: argparse.Namespace) -> int:
     def healthy() -> tuple[bool, str]:
         return (True, "ok") if controller.healthy() else (False, "a worker thread died")
 
-    server = MetricsServer(args.metrics_address, metrics.registry, healthy, ready)
+    return _serve(controller.run, args.metrics_address, metrics.registry, healthy, ready,
+                  f"controller {args.identity}: pools in {args.namespace}",
+                  "stopping (handing the lease over)")
+
+
+def _claim_unclassed(args: argparse.Namespace) -> bool:
+    """Unclassed Services are ours by default only when no class of our own is given."""
+    if args.claim_unclassed is None:
+        return bool(args.load_balancer_class is None)
+    return bool(args.claim_unclassed)
+
+
+def _serve(run: Callable[[threading.Event], None], address: str, registry: CollectorRegistry,
+           healthy: HealthCheck, ready: HealthCheck, what: str, on_stop: str) -> int:
+    """Serve metrics and health, run until SIGTERM/SIGINT, then let `run` wind down."""
+    server = MetricsServer(address, registry, healthy, ready)
     server.start()
-    log.info("baremetal-lb %s controller %s: pools in %s, metrics on port %d", __version__,
-             args.identity, args.namespace, server.port)
+    log.info("baremetal-lb %s %s, metrics on port %d", __version__, what, server.port)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
-        log.info("signal %d: stopping (handing the lease over)", signum)
+        log.info("signal %d: %s", signum, on_stop)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        controller.run(stop)
+        run(stop)
     finally:
         server.stop()
     return 0
@@ -169,15 +182,12 @@ def _speaker(args: argparse.Namespace) -> int:
     from baremetal_lb.bgp.frr import FrrEngine
     from baremetal_lb.speaker import Speaker, SpeakerOptions
 
-    claim = args.claim_unclassed
-    if claim is None:
-        claim = args.load_balancer_class is None
     client = KubeClient.auto(args.kubeconfig)
     options = SpeakerOptions(
         node=args.node, namespace=args.namespace, interfaces=tuple(args.interface),
         heartbeat_keys={1: _heartbeat_key(args, client)}, heartbeat_port=args.heartbeat_port,
         heartbeat_interval=args.heartbeat_interval, heartbeat_hold=args.heartbeat_hold,
-        lb_class=args.load_balancer_class, claim_unclassed=claim,
+        lb_class=args.load_balancer_class, claim_unclassed=_claim_unclassed(args),
         bgp_engine=FrrEngine(args.frr_dir) if args.bgp_engine == "frr" else None)
     metrics = SpeakerMetrics()
     speaker = Speaker(client, options, metrics)
@@ -186,24 +196,9 @@ def _speaker(args: argparse.Namespace) -> int:
         ok, why = speaker.ready()
         return (True, json.dumps(speaker.announcing())) if ok else (False, why)
 
-    server = MetricsServer(args.metrics_address, metrics.registry,
-                           lambda: (True, "ok"), ready)
-    server.start()
-    log.info("baremetal-lb %s speaker on node %s, metrics on port %d", __version__, args.node,
-             server.port)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("signal %d: handing over and stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        speaker.run(stop)
-    finally:
-        server.stop()
-    return 0
+    return _serve(speaker.run, args.metrics_address, metrics.registry,
+                  lambda: (True, "ok"), ready, f"speaker on node {args.node}",
+                  "handing over and stopping")
 
 
 def _import_configmap(args: argparse.Namespace) -> int:
