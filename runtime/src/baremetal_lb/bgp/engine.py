@@ -18,6 +18,7 @@ class PeerState:
     bfd_state: str | None            # "up", "down", "init", "adminDown"; None without BFD
     established_count: int = 0       # sessions established since the daemon started
     uptime_ms: int | None = None     # of the current session, when Established
+    held: bool = False               # sent nothing until its BFD session is Up
 
     @property
     def established(self) -> bool:

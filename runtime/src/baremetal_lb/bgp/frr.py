@@ -6,6 +6,12 @@ only what differs. Announcement-only changes skip it: the engine knows what it a
 so it sends the few `network` / prefix-list / route-map lines straight to the daemons' vty
 sockets (about 1 ms; through vtysh 60-200 ms; frr-reload.py takes ~1 s). Either way sessions are not reset. The rendered file is
 also written to <frr_dir>/frr.conf so daemons restarted with `-f` come back with it.
+
+BFD gate: a peer with BFD is sent nothing until bgpd reports that peer's BFD session Up (see
+render.py, "Holding a peer"). A small thread watches bgpd's view of BFD (`show bgp neighbors
+json` over bgpd's vty socket, under a millisecond) every GATE_POLL_HELD seconds while a peer is
+held and every GATE_POLL_OPEN seconds otherwise, and re-applies the last config when a peer's
+BFD state changes; the switch is a one-line delta.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 from .engine import BgpEngineError, PeerState
 from .model import BgpConfig, Peer
 from .render import FrrConfig, delta, flatten, render
-from .vty import Group, VtyError, configure
+from .vty import Group, Vty, VtyError, configure
 
 log = logging.getLogger(__name__)
 Runner = Callable[[Sequence[str], float], tuple[int, str]]
@@ -32,6 +38,11 @@ RELOAD = ("python3", "/usr/lib/frr/frr-reload.py")
 # Re-issuing a per-neighbor graceful-restart is refused by bgpd even when it is already set,
 # and frr-reload.py's second pass re-issues every line its first pass added.
 _HARMLESS = ("neighbor", "graceful-restart")
+# A BFD session comes Up no sooner than about a second after BGP is Established (bfdd's slow
+# start), and goes Down 3 x its interval after a failure: polling at these rates holds a peer
+# again long before a reconnecting session could send anything.
+GATE_POLL_HELD = 0.1
+GATE_POLL_OPEN = 0.25
 
 
 def run_command(argv: Sequence[str], timeout: float) -> tuple[int, str]:
@@ -47,8 +58,11 @@ class FrrEngine:
     def __init__(self, frr_dir: str | os.PathLike[str], *, vtysh: Sequence[str] = ("vtysh",),
                  reload: Sequence[str] = RELOAD, bindir: str = "/usr/bin",
                  timeout: float = 30.0, runner: Runner = run_command,
-                 vty: VtySender | None = configure) -> None:
-        """`vty=None` sends deltas through vtysh instead of the daemons' sockets."""
+                 vty: VtySender | None = configure, bfd_gate: bool = True,
+                 watch_bfd: bool = True) -> None:
+        """`vty=None` sends deltas through vtysh instead of the daemons' sockets.
+        `bfd_gate=False` announces to BFD peers at once; `watch_bfd=False` leaves polling to
+        the caller (`refresh_bfd`), for tests."""
         self.dir = Path(frr_dir)
         self._vtysh = [*vtysh, "--vty_socket", str(self.dir), "--config_dir", str(self.dir)]
         self._reload = [*reload, "--reload", "--stdout", "--bindir", bindir, "--confdir",
@@ -59,6 +73,11 @@ class FrrEngine:
         self._lock = threading.Lock()
         self._applied: FrrConfig | None = None
         self._peers: tuple[Peer, ...] = ()
+        self._desired: BgpConfig | None = None
+        self._bfd_up: frozenset[str] = frozenset()     # addresses bgpd reports BFD Up for
+        self._gate: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._bfd_gate, self._watch = bfd_gate, watch_bfd
         self.fast_applies = 0        # announcement-only deltas (vty sockets or vtysh)
         self.full_reloads = 0        # frr-reload.py runs
 
@@ -67,27 +86,41 @@ class FrrEngine:
         return self.dir / "frr.conf"
 
     def apply(self, config: BgpConfig) -> None:
-        rendered = render(config)
         with self._lock:
-            if rendered == self._applied:
+            self._closed.clear()
+            self._desired = config
+            self._apply_locked(config)
+        if self._bfd_gate and self._watch and any(p.bfd for p in config.peers):
+            self._start_gate()
+
+    def held(self) -> frozenset[str]:
+        """Addresses of the peers sent nothing until their BFD session is Up."""
+        with self._lock:
+            return self._applied.held if self._applied is not None else frozenset()
+
+    def _apply_locked(self, config: BgpConfig) -> None:
+        held = {str(p.address) for p in config.peers
+                if self._bfd_gate and p.bfd and str(p.address) not in self._bfd_up}
+        rendered = render(config, held=held)
+        if rendered == self._applied:
+            return
+        self._write(rendered.text())
+        groups = None if self._applied is None else delta(self._applied, rendered)
+        if groups is not None:
+            refused = self._send(groups)
+            if refused is None:
+                self.fast_applies += 1
+                self._applied, self._peers = rendered, config.peers
                 return
-            self._write(rendered.text())
-            groups = None if self._applied is None else delta(self._applied, rendered)
-            if groups is not None:
-                refused = self._send(groups)
-                if refused is None:
-                    self.fast_applies += 1
-                    self._applied, self._peers = rendered, config.peers
-                    return
-                log.warning("FRR refused an announcement delta (%s); reloading the full "
-                            "configuration", refused)
-            self._applied = None
-            self.full_reloads += 1
-            code, output = self._run([*self._reload, str(self.conf)], self._timeout)
-            if code != 0 and not _only_harmless_failures(output):
-                raise BgpEngineError(f"frr-reload.py on {self.conf} failed with exit status "
-                                     f"{code}: {_tail(output)}")
-            self._applied, self._peers = rendered, config.peers
+            log.warning("FRR refused an announcement delta (%s); reloading the full "
+                        "configuration", refused)
+        self._applied = None
+        self.full_reloads += 1
+        code, output = self._run([*self._reload, str(self.conf)], self._timeout)
+        if code != 0 and not _only_harmless_failures(output):
+            raise BgpEngineError(f"frr-reload.py on {self.conf} failed with exit status "
+                                 f"{code}: {_tail(output)}")
+        self._applied, self._peers = rendered, config.peers
 
     def _send(self, groups: Sequence[Group]) -> str | None:
         """None when applied, else why not."""
@@ -106,6 +139,67 @@ class FrrEngine:
         """Next apply does a full reload (e.g. after the daemons restarted)."""
         with self._lock:
             self._applied = None
+            self._bfd_up = frozenset()
+
+    # -- BFD gate ---------------------------------------------------------------------------
+
+    def _start_gate(self) -> None:
+        with self._lock:
+            if self._gate is not None and self._gate.is_alive():
+                return
+            self._gate = threading.Thread(target=self._watch_bfd, name="frr-bfd-gate",
+                                          daemon=True)
+            self._gate.start()
+
+    def _watch_bfd(self) -> None:
+        while not self._closed.is_set():
+            if not self.refresh_bfd():
+                return
+            self._closed.wait(GATE_POLL_HELD if self.held() else GATE_POLL_OPEN)
+
+    def refresh_bfd(self) -> bool:
+        """Read bgpd's BFD states once and hold or release peers accordingly. False when no
+        applied peer uses BFD (nothing to watch)."""
+        with self._lock:
+            config = self._desired
+        if config is None or not any(p.bfd for p in config.peers):
+            return False
+        try:
+            up = self._bfd_up_now(config)
+        except (BgpEngineError, VtyError, OSError, ValueError) as exc:
+            log.debug("BFD gate: cannot read bgpd's BFD state: %s", exc)
+            up = frozenset()
+        with self._lock:
+            if up != self._bfd_up and self._desired is config:
+                self._bfd_up = up
+                try:
+                    self._apply_locked(config)
+                except BgpEngineError as exc:
+                    log.warning("BFD gate: could not apply: %s", exc)
+        return True
+
+    def _bfd_up_now(self, config: BgpConfig) -> frozenset[str]:
+        neighbors = self._show_bgpd("show bgp neighbors json")
+        up = set()
+        for peer in config.peers:
+            data = neighbors.get(str(peer.address), {}) if isinstance(neighbors, dict) else {}
+            info = data.get("peerBfdInfo", {}) if isinstance(data, dict) else {}
+            if peer.bfd and isinstance(info, dict) and info.get("status") == "Up":
+                up.add(str(peer.address))
+        return frozenset(up)
+
+    def _show_bgpd(self, command: str) -> Any:
+        """JSON from bgpd: straight over its vty socket (under a ms), else through vtysh."""
+        if self._vty is None:
+            return self._json(command)
+        vty = Vty(self.dir / "bgpd.vty")
+        try:
+            status, output = vty.run(command)
+        finally:
+            vty.close()
+        if status != 0:
+            raise BgpEngineError(f"bgpd refused {command!r} (status {status}): {output}")
+        return json.loads(output or "{}")
 
     def peer_states(self) -> dict[str, PeerState]:
         with self._lock:
@@ -125,13 +219,17 @@ class FrrEngine:
                 bfd_state=bfd_by_address.get(str(peer.address), "down") if peer.bfd else None,
                 established_count=int(data.get("connectionsEstablished", 0)),
                 uptime_ms=int(data["bgpTimerUpMsec"]) if state.lower() == "established"
-                and "bgpTimerUpMsec" in data else None)
+                and "bgpTimerUpMsec" in data else None,
+                held=str(peer.address) in self.held())
         return states
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             self._applied = None
             self._peers = ()
+            self._desired = None
+            self._bfd_up = frozenset()
 
     def _json(self, command: str) -> Any:
         code, output = self._run([*self._vtysh, "-c", command], self._timeout)

@@ -43,8 +43,9 @@ def fake() -> FakeFrr:
 
 @pytest.fixture
 def engine(tmp_path: Path, fake: FakeFrr) -> FrrEngine:
-    """Deltas through vtysh (the fake); the vty-socket path is covered by the lab tests."""
-    return FrrEngine(tmp_path, runner=fake, vty=None)
+    """Deltas through vtysh (the fake); the vty-socket path is covered by the lab tests. The
+    BFD gate has tests of its own below."""
+    return FrrEngine(tmp_path, runner=fake, vty=None, bfd_gate=False)
 
 
 class FakeVty:
@@ -60,7 +61,7 @@ class FakeVty:
 
 def test_deltas_go_to_the_vty_sockets_when_enabled(tmp_path: Path, fake: FakeFrr) -> None:
     vty = FakeVty()
-    engine = FrrEngine(tmp_path, runner=fake, vty=vty)
+    engine = FrrEngine(tmp_path, runner=fake, vty=vty, bfd_gate=False)
     engine.apply(config("203.0.113.240/32"))
     engine.apply(config("203.0.113.240/32", "203.0.113.241/32"))
     assert fake.kinds() == ["reload"]
@@ -70,7 +71,8 @@ def test_deltas_go_to_the_vty_sockets_when_enabled(tmp_path: Path, fake: FakeFrr
 
 
 def test_vty_failure_falls_back_to_a_reload(tmp_path: Path, fake: FakeFrr) -> None:
-    engine = FrrEngine(tmp_path, runner=fake, vty=FakeVty(fail="bgpd refused 'network x'"))
+    engine = FrrEngine(tmp_path, runner=fake, vty=FakeVty(fail="bgpd refused 'network x'"),
+                       bfd_gate=False)
     engine.apply(config("203.0.113.240/32"))
     engine.apply(config())
     assert fake.kinds() == ["reload", "reload"]
@@ -152,3 +154,76 @@ def test_unreachable_daemon_is_reported(engine: FrrEngine, fake: FakeFrr) -> Non
     fake.answers = [(1, "Exiting: failed to connect to any daemons.")]
     with pytest.raises(BgpEngineError, match="failed to connect to any daemons"):
         engine.peer_states()
+
+
+# -- BFD gate: nothing is announced to a BFD peer before bgpd reports its BFD session Up ---------
+
+def bfd_status(status: str | None) -> tuple[int, str]:
+    info = {} if status is None else {"peerBfdInfo": {"status": status}}
+    return 0, json.dumps({"198.51.100.1": {"bgpState": "Established", **info}})
+
+
+@pytest.fixture
+def gated(tmp_path: Path, fake: FakeFrr) -> FrrEngine:
+    """The gate on, polled by hand (refresh_bfd) instead of by its thread."""
+    return FrrEngine(tmp_path, runner=fake, vty=None, watch_bfd=False)
+
+
+def vtysh_commands(fake: FakeFrr, call: int) -> list[str]:
+    argv = fake.calls[call]
+    return argv[argv.index("-c") + 1::2]
+
+
+def test_a_bfd_peer_is_held_until_bfd_is_up(gated: FrrEngine, fake: FakeFrr) -> None:
+    gated.apply(config("203.0.113.240/32"))
+    text = gated.conf.read_text()
+    assert "  neighbor 198.51.100.1 route-map blb-in out" in text
+    assert "blb-out-router out" not in text
+    assert gated.held() == {"198.51.100.1"}
+
+    fake.answers = [bfd_status("Down")]
+    assert gated.refresh_bfd()
+    assert fake.kinds() == ["reload", "vtysh"]          # the poll only: still held
+
+    fake.answers = [bfd_status("Up"), (0, "")]
+    gated.refresh_bfd()
+    assert fake.kinds() == ["reload", "vtysh", "vtysh", "vtysh"]
+    assert vtysh_commands(fake, 3) == [
+        "configure terminal", "router bgp 64513", "address-family ipv4 unicast",
+        "neighbor 198.51.100.1 route-map blb-out-router out", "exit-address-family", "exit"]
+    assert gated.held() == frozenset()
+    assert "  neighbor 198.51.100.1 route-map blb-out-router out" in gated.conf.read_text()
+
+
+def test_bfd_going_down_holds_the_peer_again(gated: FrrEngine, fake: FakeFrr) -> None:
+    gated.apply(config("203.0.113.240/32"))
+    fake.answers = [bfd_status("Up"), (0, "")]
+    gated.refresh_bfd()
+    fake.answers = [bfd_status("Down"), (0, "")]
+    gated.refresh_bfd()
+    assert "neighbor 198.51.100.1 route-map blb-in out" in vtysh_commands(fake, 4)
+    assert gated.held() == {"198.51.100.1"}
+
+
+def test_announcements_while_held_stay_held(gated: FrrEngine, fake: FakeFrr) -> None:
+    gated.apply(config("203.0.113.240/32"))
+    gated.apply(config("203.0.113.240/32", "203.0.113.241/32"))
+    commands = vtysh_commands(fake, 1)
+    assert "network 203.0.113.241/32" in commands
+    assert not any("route-map blb-out-router out" in c for c in commands)
+    assert gated.held() == {"198.51.100.1"}
+
+
+def test_unreadable_bfd_state_holds(gated: FrrEngine, fake: FakeFrr) -> None:
+    gated.apply(config("203.0.113.240/32"))
+    fake.answers = [(1, "Exiting: failed to connect to any daemons.")]
+    gated.refresh_bfd()
+    assert gated.held() == {"198.51.100.1"}
+
+
+def test_peers_without_bfd_are_never_held(gated: FrrEngine, fake: FakeFrr) -> None:
+    plain = Peer("router", PEER.address, 64512, 64513)
+    gated.apply(BgpConfig(IPv4Address("198.51.100.11"), 64513, (plain,),
+                          (Announcement(ip_network("203.0.113.240/32")),)))
+    assert gated.held() == frozenset()
+    assert not gated.refresh_bfd()                       # nothing to watch
