@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from baremetal_lb.config import parse_pools
+from baremetal_lb.config import config_for
 from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector
 from baremetal_lb.metrics import ControllerMetrics
+from baremetal_lb.report import ConfigReporter
 
 from .decide import Decision, ServiceDecider
 from .projection import pool_status, slim_namespace, slim_pool, slim_service, status_patch
@@ -60,6 +61,9 @@ class Controller:
         self.metrics = metrics
         client.observer = metrics.observe_request
         self.recorder = EventRecorder(client, "baremetal-lb-controller")
+        # Written by the leader only: it is the one that reads the pools.
+        self.reporter = ConfigReporter(client, self.recorder, options.namespace, "controller",
+                                       "baremetal-lb-controller", kinds=["IPAddressPool"])
         self.queue = WorkQueue()
         self._lock = threading.Lock()
         self._decider = ServiceDecider(options.lb_class, options.claim_unclassed)
@@ -69,7 +73,6 @@ class Controller:
         self._want_rebuild = False
         self._want_pools = False
         self._pool_status_written: dict[str, dict[str, Any]] = {}
-        self._pool_problems: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self.services: Informer[dict[str, Any]] = Informer(
             client, "/api/v1/services", name="services", transform=slim_service,
@@ -138,6 +141,7 @@ class Controller:
             self.elector.stop(release=True)
         for informer in self.informers():
             informer.stop()
+        self.reporter.stop()
         self.recorder.stop()
 
     def _spawn(self, target: Any, name: str) -> None:
@@ -215,17 +219,10 @@ class Controller:
                             for s in self.services.items()])
 
     def _set_pools_locked(self) -> list[str]:
-        pools, problems = parse_pools(self.pools.items())
-        self.metrics.pool_problems.set(len(problems))
-        by_name = {p.name: p.message for p in problems}
-        for name, message in by_name.items():
-            if self._pool_problems.get(name) != message:
-                log.warning("IPAddressPool %s/%s left out: %s", self.options.namespace, name,
-                            message)
-                pool = self.pools.get(f"{self.options.namespace}/{name}")
-                if pool is not None:
-                    self.recorder.record(pool, "Warning", "InvalidConfiguration", message)
-        self._pool_problems = by_name
+        config = config_for(pools=self.pools.items())
+        self.metrics.pool_problems.set(len(config.problems))
+        self.reporter.report(config.problems)
+        pools = config.allocator_pools()
         known = {p.name for p in pools}
         for name in list(self._pool_status_written):
             if name not in known:

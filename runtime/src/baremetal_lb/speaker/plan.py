@@ -16,34 +16,16 @@ For each Service IP (status.loadBalancer.ingress of a Service we serve) in layer
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from baremetal_lb.allocator import IPAddress, LabelSelector, Pool
+from baremetal_lb.allocator import IPAddress
 from baremetal_lb.allocator.ownership import owner as hrw_owner
-from baremetal_lb.config import ConfigError, is_ours, parse_pools, parse_selector
+from baremetal_lb.config import Config, PoolConfig, ingress_ips, is_ours
 from baremetal_lb.net.links import Link
 
 EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
-
-
-@dataclass(frozen=True)
-class Advertisement:
-    name: str
-    pool_names: frozenset[str]
-    pool_selectors: tuple[LabelSelector, ...]
-    node_selectors: tuple[LabelSelector, ...]
-    interfaces: tuple[str, ...]
-
-    def selects_pool(self, name: str, labels: Mapping[str, str]) -> bool:
-        if not self.pool_names and not self.pool_selectors:
-            return True
-        return name in self.pool_names or any(s.matches(labels) for s in self.pool_selectors)
-
-    def selects_node(self, labels: Mapping[str, str]) -> bool:
-        return not self.node_selectors or any(s.matches(labels) for s in self.node_selectors)
 
 
 @dataclass(frozen=True)
@@ -71,58 +53,30 @@ class Target:
 class Inputs:
     node: str
     services: Iterable[Mapping[str, Any]]
-    pools: Iterable[Mapping[str, Any]]
-    advertisements: Iterable[Mapping[str, Any]]
+    config: Config
     nodes: Iterable[NodeInfo]
     endpoints: Mapping[str, frozenset[str]]   # "ns/name" -> nodes with a ready endpoint
     links: Mapping[str, Link]
     lb_class: str | None = None
     claim_unclassed: bool = True
-    problems: list[str] = field(default_factory=list)
-
-
-def parse_advertisement(obj: Mapping[str, Any]) -> Advertisement:
-    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    where = f"L2Advertisement {meta.get('namespace')}/{meta.get('name')}"
-    return Advertisement(
-        name=str(meta.get("name")),
-        pool_names=frozenset(spec.get("ipAddressPools") or ()),
-        pool_selectors=tuple(parse_selector(s, f"{where}: spec.ipAddressPoolSelectors[{i}]")
-                             for i, s in enumerate(spec.get("ipAddressPoolSelectors") or ())),
-        node_selectors=tuple(parse_selector(s, f"{where}: spec.nodeSelectors[{i}]")
-                             for i, s in enumerate(spec.get("nodeSelectors") or ())),
-        interfaces=tuple(spec.get("interfaces") or ()),
-    )
 
 
 def layer2_targets(inputs: Inputs) -> dict[IPAddress, Target]:
-    pools, pool_problems = parse_pools(inputs.pools)
-    inputs.problems.extend(f"IPAddressPool {p.name}: {p.message}" for p in pool_problems)
-    pool_labels = {str((o.get("metadata") or {}).get("name")):
-                   (o.get("metadata") or {}).get("labels") or {} for o in inputs.pools}
-    adverts = []
-    for obj in inputs.advertisements:
-        try:
-            adverts.append(parse_advertisement(obj))
-        except ConfigError as exc:
-            inputs.problems.append(str(exc))
     announcers = [n for n in inputs.nodes if n.may_announce]
 
-    by_ip: dict[IPAddress, tuple[list[str], set[str], Pool]] = {}
+    by_ip: dict[IPAddress, tuple[list[str], set[str], PoolConfig]] = {}
     for svc in inputs.services:
         if not is_ours(svc, inputs.lb_class, inputs.claim_unclassed):
             continue
         key = f"{svc['metadata']['namespace']}/{svc['metadata']['name']}"
         local = (svc.get("spec") or {}).get("externalTrafficPolicy") == "Local"
         with_endpoints = inputs.endpoints.get(key, frozenset())
-        for ip in _ingress(svc):
-            pool = _pool_of(pools, ip)
+        for ip in ingress_ips(svc):
+            pool = inputs.config.pool_of(ip)
             if pool is None:
                 continue
-            selecting = [a for a in adverts
-                         if a.selects_pool(pool.name, pool_labels.get(pool.name, {}))]
             nodes = {n.name for n in announcers
-                     if any(a.selects_node(n.labels) for a in selecting)}
+                     if any(a.selects_node(n.labels) for a in pool.l2)}
             if not with_endpoints:
                 nodes = set()
             elif local:
@@ -132,8 +86,7 @@ def layer2_targets(inputs: Inputs) -> dict[IPAddress, Target]:
             eligible |= nodes
     targets = {}
     for ip, (services, eligible, pool) in by_ip.items():
-        allowed = {i for a in adverts if a.selects_pool(pool.name, pool_labels.get(pool.name, {}))
-                   for i in a.interfaces}
+        allowed = {i for a in pool.l2 for i in a.interfaces}
         targets[ip] = Target(ip, tuple(sorted(services)), pool.name, frozenset(eligible),
                              _interface_for(ip, inputs.links, allowed))
     return targets
@@ -163,24 +116,6 @@ def owned(targets: Mapping[IPAddress, Target], me: str,
         if node == me and interface is not None:
             result.setdefault(interface, set()).add(ip)
     return {name: frozenset(ips) for name, ips in result.items()}
-
-
-def _ingress(svc: Mapping[str, Any]) -> list[IPAddress]:
-    ips = []
-    for entry in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ():
-        try:
-            ips.append(ipaddress.ip_address(entry.get("ip", "")))
-        except ValueError:
-            continue
-    return ips
-
-
-def _pool_of(pools: Iterable[Pool], ip: IPAddress) -> Pool | None:
-    for pool in pools:
-        for first, last in pool.ranges:
-            if first.version == ip.version and first <= ip <= last:  # type: ignore[operator]
-                return pool
-    return None
 
 
 def _interface_for(ip: IPAddress, links: Mapping[str, Link], allowed: set[str]) -> str | None:

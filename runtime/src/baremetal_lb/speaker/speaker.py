@@ -26,12 +26,14 @@ from typing import Any
 
 from baremetal_lb.allocator import IPAddress
 from baremetal_lb.bgp.engine import BgpEngine, BgpEngineError
+from baremetal_lb.config import Config, Problem, config_for
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
 from baremetal_lb.layer2.announcer import Layer2Announcer
 from baremetal_lb.layer2.state import AnnounceConfig, Conflict
 from baremetal_lb.liveness.service import HeartbeatConfig, HeartbeatService
 from baremetal_lb.metrics import SpeakerMetrics
 from baremetal_lb.net.links import Link, LinkWatcher, select_links
+from baremetal_lb.report import ConfigReporter
 
 from .bgp_mode import BgpInputs, bgp_config
 from .plan import Inputs, NodeInfo, Target, layer2_targets, owned, owners
@@ -68,6 +70,16 @@ class Speaker:
         client.observer = metrics.observe_request
         self.recorder = EventRecorder(client, "baremetal-lb-speaker", host=options.node)
         self.status = StatusWriter(client, options.node)
+        kinds = ["IPAddressPool", "L2Advertisement"]
+        if options.bgp_engine is not None:
+            kinds += ["BFDProfile", "Community", "BGPAdvertisement", "BGPPeer"]
+        # The controller already puts pool problems on the pools.
+        self.reporter = ConfigReporter(client, self.recorder, options.namespace, "speaker",
+                                       "baremetal-lb-speaker", node=options.node,
+                                       kinds=[*kinds, "Node"],
+                                       event_kinds=set(kinds[1:]) | {"Node"})
+        self._config = config_for()
+        self._config_changed = True
         self.announcer = Layer2Announcer(AnnounceConfig(), on_conflict=self._on_conflict,
                                          on_state=self._on_state)
         self._trigger = threading.Event()
@@ -80,14 +92,15 @@ class Speaker:
         self._watcher = LinkWatcher(self._on_links)
         ns = options.namespace
 
-        def informer(path: str, name: str, transform: Any) -> Informer[dict[str, Any]]:
+        def informer(path: str, name: str, transform: Any,
+                     config: bool = True) -> Informer[dict[str, Any]]:
             return Informer(client, path, name=name, transform=transform,
-                            on_event=lambda *_: self._trigger.set())
+                            on_event=self._on_config if config else self._on_world)
 
-        self.services = informer("/api/v1/services", "services", slim_service)
+        self.services = informer("/api/v1/services", "services", slim_service, config=False)
         self.slices = informer("/apis/discovery.k8s.io/v1/endpointslices", "endpointslices",
-                               slim_endpoint_slice)
-        self.nodes = informer("/api/v1/nodes", "nodes", slim_node)
+                               slim_endpoint_slice, config=False)
+        self.nodes = informer("/api/v1/nodes", "nodes", slim_node, config=False)
         self.pools = informer(f"{METALLB_API}/namespaces/{ns}/ipaddresspools",
                               "ipaddresspools", slim_object)
         self.adverts = informer(f"{METALLB_API}/namespaces/{ns}/l2advertisements",
@@ -108,7 +121,7 @@ class Speaker:
             # Only basic-auth Secrets (MetalLB's passwordSecret type), and only their password.
             self.secrets = Informer(
                 client, f"/api/v1/namespaces/{ns}/secrets", name="secrets",
-                transform=slim_secret, on_event=lambda *_: self._trigger.set(),
+                transform=slim_secret, on_event=self._on_config,
                 params={"fieldSelector": "type=kubernetes.io/basic-auth"})
             self._bgp_informers = [self.peers, self.bgp_adverts, self.bfd_profiles,
                                    self.communities, self.secrets]
@@ -184,13 +197,30 @@ class Speaker:
         self._watcher.stop()
         for inf in self.informers():
             inf.stop()
+        self.reporter.stop()
         self.recorder.stop()
         self.status.stop()
 
     # -- reconcile -------------------------------------------------------------------------
 
+    def _rebuild_config(self) -> Config:
+        """The Config of the metallb.io objects, rebuilt only after one of them changed."""
+        if self._config_changed:
+            self._config_changed = False
+            bgp = self.options.bgp_engine is not None
+            self._config = config_for(
+                pools=self.pools.items(), l2_advertisements=self.adverts.items(),
+                bgp_advertisements=self.bgp_adverts.items() if bgp else (),
+                peers=self.peers.items() if bgp else (),
+                bfd_profiles=self.bfd_profiles.items() if bgp else (),
+                communities=self.communities.items() if bgp else (),
+                passwords={s["metadata"]["name"]: s["password"] for s in self.secrets.items()
+                           if s.get("password") is not None} if bgp else {})
+        return self._config
+
     def _reconcile(self) -> None:
         started = time.perf_counter()
+        config = self._rebuild_config()
         endpoints: dict[str, set[str]] = {}
         for piece in self.slices.items():
             meta = piece["metadata"]
@@ -198,8 +228,7 @@ class Speaker:
                 endpoints.setdefault(f"{meta['namespace']}/{meta['service']}", set()).update(
                     piece["ready_nodes"])
         inputs = Inputs(
-            node=self.options.node, services=self.services.items(), pools=self.pools.items(),
-            advertisements=self.adverts.items(),
+            node=self.options.node, services=self.services.items(), config=config,
             nodes=[NodeInfo(n["metadata"]["name"], n["metadata"]["labels"], n["ready"])
                    for n in self.nodes.items()],
             endpoints={k: frozenset(v) for k, v in endpoints.items()}, links=self._links,
@@ -226,33 +255,29 @@ class Speaker:
             self.announcer.set_owned(iface, ips, probe=True)
         self._report(targets, wanted)
         self._targets, self._owned, self._owner_of = targets, wanted, owner_of
+        problems: list[Problem] = list(config.problems)
         if self.options.bgp_engine is not None:
-            self._reconcile_bgp(inputs)
+            problems += self._reconcile_bgp(inputs)
+        self.reporter.report(problems)
         self.metrics.reconcile_seconds.observe(time.perf_counter() - started)
         for name, members in alive_on.items():
             self.metrics.members.labels(interface=name).set(len(members))
 
-    def _reconcile_bgp(self, inputs: Inputs) -> None:
+    def _reconcile_bgp(self, inputs: Inputs) -> tuple[Problem, ...]:
         engine = self.options.bgp_engine
         assert engine is not None
         me = next((n for n in inputs.nodes if n.name == self.options.node), None)
         result = bgp_config(BgpInputs(
-            layer2=inputs, node_labels=me.labels if me else {}, node_ready=bool(me and me.ready),
-            peers=self.peers.items(), advertisements=self.bgp_adverts.items(),
-            bfd_profiles=self.bfd_profiles.items(), communities=self.communities.items(),
-            passwords={s["metadata"]["name"]: s["password"] for s in self.secrets.items()
-                       if s.get("password") is not None}))
+            layer2=inputs, node_labels=me.labels if me else {}, node_ready=bool(me and me.ready)))
         if result.config == self._bgp_applied and not self._bgp_failed:
-            return
-        for problem in result.problems:
-            log.warning("BGP configuration: %s", problem)
+            return result.problems
         try:
             engine.apply(result.config)
         except BgpEngineError as exc:
             log.error("BGP engine: %s (retrying)", exc)
             self._bgp_failed = True
             threading.Timer(2.0, self._trigger.set).start()
-            return
+            return result.problems
         before = {a.prefix for a in getattr(self._bgp_applied, "announcements", ())}
         now = {a.prefix for a in result.config.announcements}
         self._bgp_applied, self._bgp_failed = result.config, False
@@ -264,6 +289,7 @@ class Speaker:
                             f"announcing {prefix} from node {self.options.node} with protocol bgp")
         for prefix in sorted(before - now, key=str):
             log.info("BGP: withdrew %s", prefix)
+        return result.problems
 
     def _report(self, targets: Mapping[IPAddress, Target],
                 wanted: Mapping[str, frozenset[IPAddress]]) -> None:
@@ -288,6 +314,13 @@ class Speaker:
             self.recorder.record(svc, type_, reason, message)
 
     # -- callbacks (other threads: keep short) ----------------------------------------------
+
+    def _on_config(self, *_: Any) -> None:
+        self._config_changed = True
+        self._trigger.set()
+
+    def _on_world(self, *_: Any) -> None:
+        self._trigger.set()
 
     def _on_links(self, links: dict[str, Link]) -> None:
         self._links = dict(links)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from baremetal_lb.config import config_for
 from baremetal_lb.net.links import Link
 from baremetal_lb.speaker.plan import EXCLUDE_LABEL, Inputs, NodeInfo, layer2_targets, owned, owners
 
@@ -42,9 +43,10 @@ def inputs(services: list[dict[str, Any]], *, adverts: list[dict[str, Any]] | No
     every = frozenset({"node1", "node2", "node3"})
     return Inputs(
         node="node1", services=services,
-        pools=pools if pools is not None else [pool("lan", "198.51.100.240/29"),
-                                               pool("vlan", "192.0.2.240/29")],
-        advertisements=adverts if adverts is not None else [advert("all")],
+        config=config_for(
+            pools=pools if pools is not None else [pool("lan", "198.51.100.240/29"),
+                                                   pool("vlan", "192.0.2.240/29")],
+            l2_advertisements=adverts if adverts is not None else [advert("all")]),
         nodes=nodes if nodes is not None else NODES,
         endpoints=endpoints if endpoints is not None else {
             f"apps/{s['metadata']['name']}": every for s in services},
