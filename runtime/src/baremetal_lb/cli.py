@@ -69,12 +69,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
     ctl.set_defaults(func=_controller)
 
-    spk = sub.add_parser("speaker", help="announce Service IPs from this node (layer 2)")
+    spk = sub.add_parser("speaker", help="announce Service IPs from this node: by layer 2 "
+                                          "(ARP/NDP), and by BGP with --bgp-engine")
     spk.add_argument("--kubeconfig", default=None)
     spk.add_argument("--node", default=os.environ.get("NODE_NAME") or socket.gethostname(),
                      help="this node's Kubernetes name (default: $NODE_NAME, hostname)")
     spk.add_argument("--namespace", default=os.environ.get("METALLB_NAMESPACE", "metallb-system"),
-                     help="namespace of the IPAddressPools and L2Advertisements")
+                     help="namespace of the metallb.io objects (pools, advertisements, peers) "
+                          "and of the heartbeat Secret")
     spk.add_argument("--interface", action="append", default=[],
                      help="LAN link name or pattern ('eth*', '!eth9'); repeatable; default: all")
     key = spk.add_mutually_exclusive_group(required=True)
@@ -89,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     spk.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None)
     spk.add_argument("--metrics-address", default="0.0.0.0:7475")
     spk.add_argument("--bgp-engine", choices=["none", "frr"], default="none",
-                     help="announce BGPAdvertisement IPs through this engine (default: none)")
+                     help="also announce by BGP through this engine (default: none, layer 2 "
+                          "only)")
     spk.add_argument("--frr-dir", default="/var/run/frr",
                      help="the node-local FRR's vty socket and config directory")
     spk.set_defaults(func=_speaker)

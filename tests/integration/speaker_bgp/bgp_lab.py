@@ -23,7 +23,7 @@ from exposure_lab.config import CLUSTER_ASN, ROUTER_ASN
 from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
 
-from baremetal_lb.speaker.bgp_mode import NodeBgp, ServiceIP, bgp_config_for_node
+from baremetal_lb.speaker.bgp import NodeBgp, ServiceIP, bgp_config_for_node
 from baremetal_lb.bgp.frr import FrrEngine
 
 PASSWORD = "blb-lab-secret"

@@ -1,4 +1,5 @@
-"""The speaker: announces allocated Service IPs from this node (layer 2 now, BGP next)."""
+"""The speaker: announces allocated Service IPs from this node, by layer 2 (ARP/NDP) and, with a
+BGP engine, by BGP. speaker.py runs the loop; layer2.py and bgp.py are the protocols."""
 
 from .speaker import Speaker, SpeakerOptions
 

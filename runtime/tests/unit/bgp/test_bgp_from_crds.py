@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import bgp_yaml
-from baremetal_lb.speaker.bgp_mode import ServiceIP, bgp_config_for_node
+from baremetal_lb.speaker.bgp import ServiceIP, bgp_config_for_node
 
 DATA = bgp_yaml.load("from_crds_cases.yaml")
 CASES = DATA["cases"]

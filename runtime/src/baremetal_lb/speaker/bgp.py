@@ -1,5 +1,6 @@
-"""What this node announces by BGP: the Config and the Service IPs turned into a `BgpConfig`.
-Pure.
+"""BGP: every eligible node announces its Service IPs to its peers. The plan (the Config and
+the Balancers turned into this node's `BgpConfig`) is pure; `Bgp` is the protocol that hands
+it to a BgpEngine (FRR today, see baremetal_lb.bgp.engine).
 
 Every eligible node announces (ECMP at the router), unlike layer 2's single owner. A node is
 eligible for an IP when it is Ready and the Service has a ready endpoint: on this node for
@@ -16,17 +17,23 @@ Config's own problems.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Address, ip_network
 from typing import Any
 
+from baremetal_lb.bgp.engine import BgpEngine, BgpEngineError
 from baremetal_lb.bgp.model import Announcement, BgpConfig, IPAddress, Peer
-from baremetal_lb.config import (Config, ObjectRef, Problem, config_for, ingress_ips, is_ours,
-                                 sort_problems)
+from baremetal_lb.config import Config, ObjectRef, Problem, config_for, sort_problems
+from baremetal_lb.net.links import Link
 
-from .plan import EXCLUDE_LABEL, Inputs
+from .balancers import EXCLUDE_LABEL, Inputs
+from .protocol import Context
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -95,49 +102,6 @@ def bgp_config_for_node(
     return NodeBgp(bgp, tuple(p.message for p in sort_problems([*config.problems, *problems])))
 
 
-@dataclass
-class BgpInputs:
-    layer2: Inputs
-    node_labels: Mapping[str, str]
-    node_ready: bool
-
-
-@dataclass(frozen=True)
-class BgpResult:
-    config: BgpConfig
-    problems: tuple[Problem, ...]
-    services: Mapping[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[str, ...]]
-
-
-def bgp_config(inputs: BgpInputs) -> BgpResult:
-    base = inputs.layer2
-    ips: dict[tuple[str, str], ServiceIP] = {}
-    services: dict[Any, list[str]] = {}
-    for svc in base.services:
-        if not is_ours(svc, base.lb_class, base.claim_unclassed):
-            continue
-        key = f"{svc['metadata']['namespace']}/{svc['metadata']['name']}"
-        endpoints = base.endpoints.get(key, frozenset())
-        local = (svc.get("spec") or {}).get("externalTrafficPolicy") == "Local"
-        eligible = inputs.node_ready and bool(endpoints) and (
-            not local or base.node in endpoints)
-        for ip in ingress_ips(svc):
-            pool = base.config.pool_of(ip)
-            if pool is None:
-                continue
-            entry = ips.get((str(ip), pool.name))
-            # Services sharing an IP add up: one eligible Service is enough to announce it.
-            if entry is None or (eligible and not entry.eligible):
-                ips[(str(ip), pool.name)] = ServiceIP(ip, pool.name, eligible)
-            if eligible:
-                services.setdefault(ipaddress.ip_network(ip), []).append(key)
-    address = next((a.ip for link in base.links.values() if not link.loopback
-                    for a in link.ipv4), None)
-    bgp, problems = node_bgp(base.config, base.node, inputs.node_labels, ips.values(), address)
-    return BgpResult(bgp, tuple(problems),
-                     {k: tuple(sorted(v)) for k, v in services.items()})
-
-
 def _node_peers(config: Config, node_labels: Mapping[str, str],
                 problems: list[Problem]) -> list[Peer]:
     found: list[Peer] = []
@@ -168,3 +132,74 @@ def _router_id(node: str, peers: list[Peer], fallback: IPv4Address | None,
 def _announcement_order(a: Announcement) -> tuple[int, int, int, tuple[str, ...], str]:
     return (a.prefix.version, int(a.prefix.network_address), a.prefix.prefixlen, a.communities,
             repr(sorted(a.peers)) if a.peers is not None else "")
+
+
+def service_ips(inputs: Inputs) -> list[ServiceIP]:
+    """The Balancers as this node sees them: eligible when the node is Ready and may serve."""
+    me = inputs.me()
+    return [ServiceIP(ip, b.pool.name, me.ready and bool(b.serving((me.name,))))
+            for ip, b in inputs.balancers.items()]
+
+
+def node_address(links: Mapping[str, Link]) -> IPv4Address | None:
+    """The router ID when no BGPPeer sets one: the first IPv4 address of a non-loopback link."""
+    return next((a.ip for link in links.values() if not link.loopback for a in link.ipv4), None)
+
+
+class Bgp:
+    """The BGP protocol: this node's BgpConfig, applied through the engine when it changes
+    (retried every RETRY_SECONDS while the daemon refuses), and a nodeAssigned Event per
+    Service when its /32 (/128) starts being announced."""
+
+    name = "bgp"
+    watches: tuple[str, ...] = ("bgppeers", "bgpadvertisements", "bfdprofiles", "communities",
+                                "secrets")
+
+    def __init__(self, engine: BgpEngine, context: Context) -> None:
+        self.engine = engine
+        self.context = context
+        self._applied: BgpConfig | None = None
+        self._failed = False
+
+    def start(self, links: Mapping[str, Link]) -> None:
+        pass
+
+    def ready(self) -> tuple[bool, str]:
+        return True, "ready"
+
+    def announcing(self) -> dict[str, list[str]]:
+        return {}
+
+    def links_changed(self, links: Mapping[str, Link]) -> None:
+        pass
+
+    def announce(self, inputs: Inputs) -> Sequence[Problem]:
+        me = inputs.me()
+        config, problems = node_bgp(inputs.config, me.name, me.labels, service_ips(inputs),
+                                    node_address(inputs.links))
+        if config == self._applied and not self._failed:
+            return problems
+        try:
+            self.engine.apply(config)
+        except BgpEngineError as exc:
+            log.error("BGP engine: %s (retrying)", exc)
+            self._failed = True
+            threading.Timer(RETRY_SECONDS, self.context.trigger).start()
+            return problems
+        before = {a.prefix for a in self._applied.announcements} if self._applied else set()
+        now = {a.prefix for a in config.announcements}
+        self._applied, self._failed = config, False
+        self.context.metrics.announced.labels(protocol="bgp").set(len(now))
+        for prefix in sorted(now - before, key=str):
+            log.info("BGP: announcing %s", prefix)
+            balancer = inputs.balancers.get(prefix.network_address) \
+                if prefix.prefixlen == prefix.max_prefixlen else None
+            for key in balancer.services_on(me.name) if balancer else ():
+                self.context.event(key, "Normal", "nodeAssigned",
+                                   f"announcing {prefix} from node {me.name} with protocol bgp")
+        for prefix in sorted(before - now, key=str):
+            log.info("BGP: withdrew %s", prefix)
+        return problems
+
+    def stop(self) -> None:
+        self.engine.close()
