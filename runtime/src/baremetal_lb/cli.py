@@ -22,6 +22,7 @@ from baremetal_lb import __version__
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
+from baremetal_lb.kube.resources import SECRETS
 from baremetal_lb.metrics import ControllerMetrics, HealthCheck, MetricsServer, SpeakerMetrics
 
 log = logging.getLogger("baremetal_lb")
@@ -168,8 +169,7 @@ def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
     if args.heartbeat_key_file:
         raw = Path(args.heartbeat_key_file).read_bytes().strip()
     else:
-        secret = client.request(
-            "GET", f"/api/v1/namespaces/{args.namespace}/secrets/{args.heartbeat_secret}")
+        secret = client.request("GET", SECRETS.path(args.namespace, args.heartbeat_secret))
         encoded = (secret.get("data") or {}).get("key")
         if not encoded:
             raise SystemExit(f"Secret {args.namespace}/{args.heartbeat_secret} has no data.key")

@@ -18,10 +18,11 @@ from typing import Any
 
 from baremetal_lb.config import Problem
 from baremetal_lb.kube import ApiError, EventRecorder, KubeClient, server_side_apply
+from baremetal_lb.kube.resources import CONFIGURATION_STATES
 
 log = logging.getLogger(__name__)
-API_VERSION = "metallb.io/v1beta1"
-KIND = "ConfigurationState"
+API_VERSION = CONFIGURATION_STATES.api_version
+KIND = CONFIGURATION_STATES.kind
 REASON = "InvalidConfiguration"
 SUMMARY_LIMIT = 4096
 RETRY_SECONDS = 5.0

@@ -24,17 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from baremetal_lb.config import config_for
-from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector
+from baremetal_lb.config.projection import slim_metallb, slim_namespace, slim_service
+from baremetal_lb.kube import (ApiError, EventRecorder, Informer, KubeClient, LeaderElector,
+                               merge_patch_status)
+from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES
 from baremetal_lb.metrics import ControllerMetrics
 from baremetal_lb.report import ConfigReporter
 
 from .decide import Decision, ServiceDecider
-from .projection import pool_status, slim_namespace, slim_pool, slim_service, status_patch
+from .status import pool_status, status_patch
 from .workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
-
-POOLS_API = "/apis/metallb.io/v1beta1"
 
 
 @dataclass
@@ -75,13 +76,13 @@ class Controller:
         self._pool_status_written: dict[str, dict[str, Any]] = {}
         self._threads: list[threading.Thread] = []
         self.services: Informer[dict[str, Any]] = Informer(
-            client, "/api/v1/services", name="services", transform=slim_service,
-            on_event=self._on_service)
+            client, SERVICES.path(), name="services",
+            transform=lambda obj: slim_service(obj, allocation=True), on_event=self._on_service)
         self.pools: Informer[dict[str, Any]] = Informer(
-            client, f"{POOLS_API}/namespaces/{options.namespace}/ipaddresspools",
-            name="ipaddresspools", transform=slim_pool, on_event=self._on_pool)
+            client, IP_ADDRESS_POOLS.path(options.namespace),
+            name="ipaddresspools", transform=slim_metallb, on_event=self._on_pool)
         self.namespaces: Informer[dict[str, Any]] = Informer(
-            client, "/api/v1/namespaces", name="namespaces", transform=slim_namespace,
+            client, NAMESPACES.path(), name="namespaces", transform=slim_namespace,
             on_event=self._on_namespace)
         self.elector: LeaderElector | None = None
         if options.leader_elect:
@@ -249,11 +250,9 @@ class Controller:
             if pool is not None and pool.get("status") == body["status"]:
                 self._pool_status_written[name] = body  # already shown (e.g. after a restart)
                 continue
-            path = f"{POOLS_API}/namespaces/{self.options.namespace}/ipaddresspools/{name}/status"
             try:
-                self.client.request("PATCH", path, body=body,
-                                    content_type="application/merge-patch+json",
-                                    timeout=self.options.write_timeout)
+                merge_patch_status(self.client, IP_ADDRESS_POOLS, self.options.namespace, name,
+                                   body, timeout=self.options.write_timeout)
                 self._pool_status_written[name] = body
             except (ApiError, OSError) as exc:
                 log.info("pool %s status not written (retrying): %s", name, exc)
@@ -309,13 +308,11 @@ class Controller:
         if not self._may_write():
             return False
         namespace, name = key.split("/", 1)
-        path = f"/api/v1/namespaces/{namespace}/services/{name}/status"
         assert decision.write is not None
         try:
-            self.client.request("PATCH", path,
-                                body=status_patch(decision.resource_version, decision.write),
-                                content_type="application/merge-patch+json",
-                                timeout=self.options.write_timeout)
+            merge_patch_status(self.client, SERVICES, namespace, name,
+                               status_patch(decision.resource_version, decision.write),
+                               timeout=self.options.write_timeout)
             return True
         except ApiError as exc:
             with self._lock:

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from .client import MERGE_PATCH, KubeClient
 from .errors import ApiError
-from .paths import resource_path
+from .resources import EVENTS
 
 log = logging.getLogger(__name__)
 TYPES = ("Normal", "Warning")
@@ -171,7 +171,7 @@ class EventRecorder:
         previous = self._sent.get(key)
         if previous is not None:
             count = previous.times + 1
-            path = resource_path("v1", "events", previous.namespace, previous.name)
+            path = EVENTS.path(previous.namespace, previous.name)
             try:
                 self.client.request("PATCH", path, content_type=MERGE_PATCH, body={
                     "count": count, "lastTimestamp": timestamp(pending.at)})
@@ -183,7 +183,7 @@ class EventRecorder:
         event = new_event(pending.ref, pending.type_, pending.reason, pending.message,
                           pending.at, self.component, self.host)
         namespace = event["metadata"]["namespace"]
-        created = self.client.request("POST", resource_path("v1", "events", namespace),
+        created = self.client.request("POST", EVENTS.path(namespace),
                                       body=event)
         self._remember(key, Sent(namespace, created["metadata"]["name"], 1))
 

@@ -22,7 +22,10 @@ from typing import Any
 
 from baremetal_lb.bgp.engine import BgpEngine
 from baremetal_lb.config import Config, Problem, config_for
+from baremetal_lb.config.projection import (slim_endpoint_slice, slim_metallb, slim_node,
+                                            slim_secret, slim_service)
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
+from baremetal_lb.kube import resources as r
 from baremetal_lb.metrics import SpeakerMetrics
 from baremetal_lb.net.links import Link, LinkWatcher
 from baremetal_lb.report import ConfigReporter
@@ -30,24 +33,19 @@ from baremetal_lb.report import ConfigReporter
 from .balancers import Inputs, NodeInfo, balancers
 from .bgp import Bgp
 from .layer2 import HeartbeatOptions, Layer2
-from .projection import slim_endpoint_slice, slim_node, slim_object, slim_secret, slim_service
 from .protocol import AnnounceProtocol, Context
 
 log = logging.getLogger(__name__)
 
-METALLB_API = "/apis/metallb.io/v1beta1"
-# Resources a protocol may read (AnnounceProtocol.watches): (kind of its objects, path in the
-# namespace, informer parameters). Secrets: only basic-auth ones (MetalLB's passwordSecret
-# type), and only their password is kept.
-WATCHABLE: dict[str, tuple[str, str, Mapping[str, str]]] = {
-    "l2advertisements": ("L2Advertisement", f"{METALLB_API}/namespaces/{{}}/l2advertisements", {}),
-    "bgpadvertisements": ("BGPAdvertisement",
-                          f"{METALLB_API}/namespaces/{{}}/bgpadvertisements", {}),
-    "bgppeers": ("BGPPeer", "/apis/metallb.io/v1beta2/namespaces/{}/bgppeers", {}),
-    "bfdprofiles": ("BFDProfile", f"{METALLB_API}/namespaces/{{}}/bfdprofiles", {}),
-    "communities": ("Community", f"{METALLB_API}/namespaces/{{}}/communities", {}),
-    "secrets": ("Secret", "/api/v1/namespaces/{}/secrets",
-                {"fieldSelector": "type=kubernetes.io/basic-auth"}),
+# Resources a protocol may read (AnnounceProtocol.watches), with informer parameters.
+# Secrets: only basic-auth ones (MetalLB's passwordSecret type), and only their password.
+WATCHABLE: dict[str, tuple[r.Resource, Mapping[str, str]]] = {
+    "l2advertisements": (r.L2_ADVERTISEMENTS, {}),
+    "bgpadvertisements": (r.BGP_ADVERTISEMENTS, {}),
+    "bgppeers": (r.BGP_PEERS, {}),
+    "bfdprofiles": (r.BFD_PROFILES, {}),
+    "communities": (r.COMMUNITIES, {}),
+    "secrets": (r.SECRETS, {"fieldSelector": "type=kubernetes.io/basic-auth"}),
 }
 
 
@@ -95,20 +93,21 @@ class Speaker:
                             params=params)
 
         ns = options.namespace
-        self.services = informer("/api/v1/services", "services", slim_service, self._on_world)
-        self.slices = informer("/apis/discovery.k8s.io/v1/endpointslices", "endpointslices",
-                               slim_endpoint_slice, self._on_world)
-        self.nodes = informer("/api/v1/nodes", "nodes", slim_node, self._on_world)
-        self.pools = informer(f"{METALLB_API}/namespaces/{ns}/ipaddresspools", "ipaddresspools",
-                              slim_object, self._on_config)
+        self.services = informer(r.SERVICES.path(), "services", slim_service, self._on_world)
+        self.slices = informer(r.ENDPOINT_SLICES.path(), "endpointslices", slim_endpoint_slice,
+                               self._on_world)
+        self.nodes = informer(r.NODES.path(), "nodes", slim_node, self._on_world)
+        self.pools = informer(r.IP_ADDRESS_POOLS.path(ns), "ipaddresspools", slim_metallb,
+                              self._on_config)
         self.inputs: dict[str, Informer[dict[str, Any]]] = {}
         for protocol in self.protocols:
             for name in protocol.watches:
-                _, path, params = WATCHABLE[name]
-                self.inputs[name] = informer(path.format(ns), name,
-                                             slim_secret if name == "secrets" else slim_object,
-                                             self._on_config, params)
-        kinds = ["IPAddressPool", *(WATCHABLE[name][0] for name in self.inputs
+                resource, params = WATCHABLE[name]
+                self.inputs[name] = informer(
+                    resource.path(ns), name,
+                    slim_secret if resource is r.SECRETS else slim_metallb,
+                    self._on_config, params)
+        kinds = ["IPAddressPool", *(WATCHABLE[name][0].kind for name in self.inputs
                                     if name != "secrets")]
         # The controller already puts pool problems on the pools.
         self.reporter = ConfigReporter(client, self.recorder, ns, "speaker",
