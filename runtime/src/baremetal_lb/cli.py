@@ -181,7 +181,8 @@ def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
 
 
 def _speaker(args: argparse.Namespace) -> int:
-    # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS).
+    # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS;
+    # the "controller" contract in runtime/.importlinter checks the controller package).
     from baremetal_lb.bgp.frr import FrrEngine
     from baremetal_lb.speaker import Speaker, SpeakerOptions
 
