@@ -164,6 +164,7 @@ class Controller:
         self._want_rebuild = False
         self.queue.clear()
         self.metrics.leader.set(0)
+        self.metrics.services.set(0)
 
     def _may_write(self) -> bool:
         return self._active.is_set() and (self.elector is None or self.elector.is_leader())
@@ -234,6 +235,7 @@ class Controller:
     def _refresh_usage_metrics(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             usage = self._decider.usage()
+            self.metrics.services.set(self._decider.served())
         bodies = {}
         for name, u in usage.items():
             self.metrics.set_pool_usage(name, "ipv4", u.assigned_v4, u.available_v4)

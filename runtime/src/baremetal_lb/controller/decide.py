@@ -52,6 +52,10 @@ class ServiceDecider:
     def usage(self) -> dict[str, PoolUsage]:
         return self.allocator.usage()
 
+    def served(self) -> int:
+        """Services holding IPs."""
+        return len(self.allocator)
+
     def failed_keys(self) -> list[str]:
         return list(self.failed)
 

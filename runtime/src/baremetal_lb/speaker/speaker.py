@@ -204,6 +204,7 @@ class Speaker:
         for protocol in self.protocols:
             problems += protocol.announce(inputs)
         self.reporter.report(problems)
+        self.metrics.config_problems.set(len(problems))
         self.metrics.reconcile_seconds.observe(time.perf_counter() - started)
 
     def _event(self, key: str, type_: str, reason: str, message: str) -> None:
