@@ -132,6 +132,7 @@ def _build(component: str, marker: str, helper_module: str, src_name: str, versi
               file=sys.stderr, flush=True)
         return binary
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

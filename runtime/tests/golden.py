@@ -30,6 +30,7 @@ def import_configmap_argv(case: dict[str, str]) -> list[str]:
 def main() -> int:
     sys.path.insert(0, str(UNIT / "bgp"))
     import bgp_yaml
+
     from baremetal_lb.bgp.render import render
 
     written = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from baremetal_lb.config import Problem
@@ -66,7 +66,7 @@ class ConfigReporter:
         self._manager = manager
         self._kinds = tuple(kinds)
         self._event_kinds = None if event_kinds is None else frozenset(event_kinds)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         labels = {"metallb.io/component-type": component}
         if node:
             labels["metallb.io/node-name"] = node

@@ -23,11 +23,14 @@ from typing import Any
 from baremetal_lb.allocator import IPAddress, Pool
 from baremetal_lb.allocator.addresses import Span, SpanIndex
 from baremetal_lb.bgp.model import BfdProfile
-from baremetal_lb.config.advertisements import (BGPAdvertisement, L2Advertisement,
-                                                parse_bgp_advertisement, parse_l2_advertisement)
+from baremetal_lb.config.advertisements import (
+    BGPAdvertisement,
+    L2Advertisement,
+    parse_bgp_advertisement,
+    parse_l2_advertisement,
+)
 from baremetal_lb.config.errors import ConfigError, Problem, describe, labels_of, name_of
-from baremetal_lb.config.peers import (PeerConfig, community_aliases, parse_bfd_profile,
-                                       parse_peer)
+from baremetal_lb.config.peers import PeerConfig, community_aliases, parse_bfd_profile, parse_peer
 from baremetal_lb.config.pools import accept_pools, networks
 
 # The order problems are listed in: what others refer to first.

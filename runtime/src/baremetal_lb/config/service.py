@@ -111,7 +111,8 @@ def service_request(svc: Mapping[str, Any], namespace_labels: Mapping[str, str])
     meta = svc.get("metadata") or {}
     namespace, name = meta.get("namespace") or "", meta.get("name") or ""
     if not namespace or not name:
-        raise ConfigError(f"Service {namespace or '?'}/{name or '?'}: metadata.namespace and metadata.name are required")
+        raise ConfigError(f"Service {namespace or '?'}/{name or '?'}: "
+                          "metadata.namespace and metadata.name are required")
     where = f"Service {namespace}/{name}"
     spec = svc.get("spec") or {}
     annotations = meta.get("annotations") or {}

@@ -25,8 +25,7 @@ from typing import Any
 
 from baremetal_lb.config import config_for
 from baremetal_lb.config.projection import slim_metallb, slim_namespace, slim_service
-from baremetal_lb.kube import (ApiError, EventRecorder, Informer, KubeClient, LeaderElector,
-                               merge_patch_status)
+from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector, merge_patch_status
 from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES
 from baremetal_lb.metrics import ControllerMetrics
 from baremetal_lb.report import ConfigReporter

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from .client import MERGE_PATCH, KubeClient
@@ -60,7 +60,7 @@ def event_key(ref: Mapping[str, str], type_: str, reason: str, message: str) -> 
 
 
 def timestamp(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_event(ref: Mapping[str, str], type_: str, reason: str, message: str, at: float,

@@ -22,8 +22,7 @@ from typing import Any
 
 from baremetal_lb.bgp.engine import BgpEngine
 from baremetal_lb.config import Config, Problem, config_for
-from baremetal_lb.config.projection import (slim_endpoint_slice, slim_metallb, slim_node,
-                                            slim_secret, slim_service)
+from baremetal_lb.config.projection import slim_endpoint_slice, slim_metallb, slim_node, slim_secret, slim_service
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
 from baremetal_lb.kube import resources as r
 from baremetal_lb.metrics import SpeakerMetrics

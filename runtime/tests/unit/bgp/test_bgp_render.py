@@ -6,11 +6,10 @@ import dataclasses
 import zlib
 from typing import Any
 
+import bgp_yaml
 import pytest
 
-import bgp_yaml
-from baremetal_lb.bgp.render import (Attributes, FrrConfig, attributes_by_prefix, delta, flatten,
-                                     render)
+from baremetal_lb.bgp.render import Attributes, FrrConfig, attributes_by_prefix, delta, flatten, render
 
 RENDER = bgp_yaml.load("render_cases.yaml")
 DELTA = bgp_yaml.load("delta_cases.yaml")

@@ -51,7 +51,7 @@ def test_config_for(case: dict[str, Any]) -> None:
     problems = [(p.kind, p.name, p.message) for p in config.problems]
     assert [(kind, name) for kind, name, _ in problems] == \
         [(kind, name) for kind, name, _ in expect["problems"]], problems
-    for (_, _, message), (_, _, words) in zip(problems, expect["problems"]):
+    for (_, _, message), (_, _, words) in zip(problems, expect["problems"], strict=True):
         assert words in message
     for ip, name in expect.get("pool_of", {}).items():
         pool = config.pool_of(ip_address(ip))

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from crd_schema_check import problems
 
 import baremetal_lb
 from baremetal_lb.config.crds import crds
 from baremetal_lb.config.errors import ConfigError
 from baremetal_lb.config.legacy import import_legacy
-from crd_schema_check import problems
 
 CASES = Path(__file__).parent / "legacy_cases"
 sys.path.insert(0, str(Path(__file__).parents[2]))
@@ -55,7 +55,7 @@ def test_golden(case: dict[str, Any]) -> None:
     actual = _run(case)
     assert [(o["kind"], o["metadata"]["name"]) for o in actual] == \
         [(o["kind"], o["metadata"]["name"]) for o in expected], "objects or their order differ"
-    for got, want in zip(actual, expected):
+    for got, want in zip(actual, expected, strict=True):
         assert got == want, f"{got['kind']} {got['metadata']['name']} differs"
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 
 from baremetal_lb.config import service_request
-from baremetal_lb.config.projection import (slim_endpoint_slice, slim_metallb, slim_node,
-                                            slim_secret, slim_service)
+from baremetal_lb.config.projection import slim_endpoint_slice, slim_metallb, slim_node, slim_secret, slim_service
 
 SERVICE = {
     "apiVersion": "v1", "kind": "Service",
