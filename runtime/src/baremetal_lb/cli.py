@@ -184,13 +184,14 @@ def _speaker(args: argparse.Namespace) -> int:
     # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS;
     # the "controller" contract in runtime/.importlinter checks the controller package).
     from baremetal_lb.bgp.frr import FrrEngine
-    from baremetal_lb.speaker import Speaker, SpeakerOptions
+    from baremetal_lb.speaker import Layer2Options, Speaker, SpeakerOptions
 
     client = KubeClient.auto(args.kubeconfig)
     options = SpeakerOptions(
-        node=args.node, namespace=args.namespace, interfaces=tuple(args.interface),
-        heartbeat_keys={1: _heartbeat_key(args, client)}, heartbeat_port=args.heartbeat_port,
-        heartbeat_interval=args.heartbeat_interval, heartbeat_hold=args.heartbeat_hold,
+        node=args.node, namespace=args.namespace,
+        layer2=Layer2Options(interfaces=tuple(args.interface),
+                             keys={1: _heartbeat_key(args, client)}, port=args.heartbeat_port,
+                             interval=args.heartbeat_interval, hold=args.heartbeat_hold),
         lb_class=args.load_balancer_class, claim_unclassed=_claim_unclassed(args),
         bgp_engine=FrrEngine(args.frr_dir) if args.bgp_engine == "frr" else None)
     metrics = SpeakerMetrics()

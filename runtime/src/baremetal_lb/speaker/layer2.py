@@ -105,9 +105,9 @@ def _interface_for(ip: IPAddress, links: Mapping[str, Link], allowed: set[str]) 
 
 
 @dataclass(frozen=True)
-class HeartbeatOptions:
+class Layer2Options:
     interfaces: Sequence[str] = ()            # link name patterns; empty: every LAN link
-    keys: Mapping[int, bytes] = field(default_factory=dict)
+    keys: Mapping[int, bytes] = field(default_factory=dict)   # heartbeat keys by id
     key_id: int = 1
     port: int = 7473
     interval: float = 0.1
@@ -122,7 +122,7 @@ class Layer2:
     name = "layer2"
     watches: tuple[str, ...] = ("l2advertisements",)
 
-    def __init__(self, client: KubeClient, options: HeartbeatOptions, context: Context) -> None:
+    def __init__(self, client: KubeClient, options: Layer2Options, context: Context) -> None:
         self.options = options
         self.context = context
         self.status = StatusWriter(client, context.node)

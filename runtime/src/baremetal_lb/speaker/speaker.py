@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from baremetal_lb.report import ConfigReporter
 
 from .balancers import Inputs, NodeInfo, balancers
 from .bgp import Bgp
-from .layer2 import HeartbeatOptions, Layer2
+from .layer2 import Layer2, Layer2Options
 from .protocol import AnnounceProtocol, Context
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,9 @@ WATCHABLE: dict[str, tuple[r.Resource, Mapping[str, str]]] = {
 class SpeakerOptions:
     node: str
     namespace: str = "metallb-system"
-    interfaces: Sequence[str] = ()            # link name patterns; empty: every LAN link
-    heartbeat_keys: Mapping[int, bytes] = field(default_factory=dict)
-    heartbeat_key_id: int = 1
-    heartbeat_port: int = 7473
-    heartbeat_interval: float = 0.1
-    heartbeat_hold: float = 0.35
+    layer2: Layer2Options = field(default_factory=Layer2Options)
     lb_class: str | None = None
     claim_unclassed: bool = True
-    handover_grace: float = 0.5
     bgp_engine: BgpEngine | None = None       # None: layer 2 only
 
 
@@ -78,10 +72,7 @@ class Speaker:
         self._links: dict[str, Link] = {}
         self._watcher = LinkWatcher(self._on_links)
         context = Context(options.node, metrics, self._event, self._service, self._trigger.set)
-        self.protocols: list[AnnounceProtocol] = [Layer2(client, HeartbeatOptions(
-            options.interfaces, options.heartbeat_keys, options.heartbeat_key_id,
-            options.heartbeat_port, options.heartbeat_interval, options.heartbeat_hold,
-            options.handover_grace), context)]
+        self.protocols: list[AnnounceProtocol] = [Layer2(client, options.layer2, context)]
         if options.bgp_engine is not None:
             self.protocols.append(Bgp(options.bgp_engine, context))
 
