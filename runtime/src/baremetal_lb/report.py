@@ -5,7 +5,9 @@ left out, so `kubectl get configurationstates` and `kubectl describe` show why a
 advertisement or a peer is ignored.
 
 Writes happen only when the reported state changes, from a background thread (a slow
-apiserver never delays a reconcile); a failed write is retried until it lands.
+apiserver never delays a reconcile); a failed write is retried with capped backoff (5 s to
+5 min: a cluster without the ConfigurationState CRD costs a request every 5 minutes at most)
+until it lands.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from baremetal_lb.config import Problem
 from baremetal_lb.kube import ApiError, EventRecorder, KubeClient, server_side_apply
+from baremetal_lb.kube.backoff import Backoff
 from baremetal_lb.kube.resources import CONFIGURATION_STATES
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ KIND = CONFIGURATION_STATES.kind
 REASON = "InvalidConfiguration"
 SUMMARY_LIMIT = 4096
 RETRY_SECONDS = 5.0
+RETRY_CAP_SECONDS = 300.0
 
 
 def state_name(component: str, node: str | None) -> str:
@@ -80,6 +84,7 @@ class ConfigReporter:
         self._stopping = False
         self._transitions: dict[str, tuple[str, str]] = {}
         self._thread: threading.Thread | None = None
+        self._backoff = Backoff(RETRY_SECONDS, max(RETRY_SECONDS, RETRY_CAP_SECONDS))
 
     def report(self, problems: Sequence[Problem]) -> None:
         """The component's current problems (all of them, every time). Never blocks."""
@@ -119,13 +124,15 @@ class ConfigReporter:
                 status = self._pending
             assert status is not None
             if self._write(status):
+                self._backoff.reset()
                 with self._cond:
                     self._written = status
                     if self._pending == status:
                         self._pending = None
             else:
+                delay = self._backoff.next()
                 with self._cond:
-                    self._cond.wait(RETRY_SECONDS)
+                    self._cond.wait(delay)
 
     def _write(self, status: dict[str, Any]) -> bool:
         obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": self._meta}
