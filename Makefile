@@ -139,6 +139,11 @@ runtime: $(STAMP_MAIN) ## The baremetal-lb package: mypy --strict, import-linter
 	cd runtime && ../$(VENV)/bin/lint-imports --no-cache
 	cd runtime && ../$(VENV)/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit
 
+# Golden files are rewritten only here, never by a test run: review `git diff` afterwards.
+.PHONY: golden
+golden: $(STAMP_MAIN) ## Rewrite the runtime's golden files (FRR renderings, printed ConfigMap imports)
+	cd runtime && ../$(VENV)/bin/python tests/golden.py
+
 # The tarball is built once (core 2.21), then installed offline and exercised on both cores:
 # ansible-doc for the module and the filter, a module call (good and bad input), a filter call.
 COLLECTION_TARBALL = $(BUILD)/baremetal-exposure-$(shell sed -nE 's/^version: *//p' galaxy.yml).tar.gz

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from _kube import ApiError, Kube
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
-
 from _kube import Kube
 
 OURS_BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "baremetal-lb"

@@ -131,33 +131,6 @@ def _build(component: str, marker: str, helper_module: str, src_name: str, versi
         print(f"built metallb {component} {version} in {seconds:.0f}s -> {binary}",
               file=sys.stderr, flush=True)
         return binary
-        started = time.time()
-        src = CACHE / "src" / f"metallb-{version}-speaker"
-        src.mkdir(parents=True, exist_ok=True)
-        pkg = f"{METALLB_MODULE}/speaker"
-        shim = src / "frr-k8s-api-shim"
-        shutil.rmtree(shim, ignore_errors=True)
-        shutil.copytree(FRR_K8S_SHIM, shim)
-        (src / "go.mod").write_text(
-            f"module exposurelab.invalid/metallbspeakerbuild\n\ngo 1.26\n\n"
-            f"require {METALLB_MODULE} {version}\n\n"
-            f"replace {FRR_K8S_MODULE} => ./frr-k8s-api-shim\n"
-        )
-        (src / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{pkg}"\n')
-        _go(["mod", "tidy"], src)
-        ldflags = (
-            "-s -w"
-            f" -X {METALLB_MODULE}/internal/version.gitCommit=module-proxy-{version}"
-            f" -X {METALLB_MODULE}/internal/version.gitBranch=none"
-        )
-        tmp = dest / "speaker.tmp"
-        _go(["build", "-pgo=off", "-trimpath", "-ldflags", ldflags, "-o", str(tmp), pkg], src)
-        os.replace(tmp, binary)
-        seconds = time.time() - started
-        (dest / SPEAKER_MARKER).write_text(json.dumps({"built": time.time(), "seconds": seconds}))
-        print(f"built metallb speaker {version} in {seconds:.0f}s -> {binary}",
-              file=sys.stderr, flush=True)
-        return binary
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
-
 from _kube import Kube
 from _speaker_impls import OURS_BIN, OURS_HEARTBEAT_PORT, OURS_METRICS_PORT
 from _speaker_net import NODE_IPS, NODES, NsProcess, netns

@@ -9,6 +9,7 @@ answer from the new owner, i.e. what a client probing every --interval seconds s
 from __future__ import annotations
 
 import bisect
+import itertools
 import sys
 import threading
 import time
@@ -43,7 +44,7 @@ class Probe:
     def since(self, t: float) -> list[tuple[float, str]]:
         with self.lock:
             i = bisect.bisect_right(self.times, t)
-            return list(zip(self.times[i:], self.nodes[i:]))
+            return list(zip(self.times[i:], self.nodes[i:], strict=True))
 
     def last_from(self, node: str, until: float) -> float | None:
         with self.lock:
@@ -62,7 +63,7 @@ class Probe:
         if {node for _, node in window} != {window[0][1]}:
             return None
         times = [now - hold] + [t for t, _ in window] + [now]
-        if max(b - a for a, b in zip(times, times[1:])) > max(0.1, 5 * self.interval):
+        if max(b - a for a, b in itertools.pairwise(times)) > max(0.1, 5 * self.interval):
             return None
         return window[0][1]
 
@@ -83,7 +84,7 @@ class Probe:
         for _, node in window:
             counts[node] = counts.get(node, 0) + 1
         times = [now - seconds] + [t for t, _ in window] + [now]
-        silence = max(b - a for a, b in zip(times, times[1:]))
+        silence = max(b - a for a, b in itertools.pairwise(times))
         return f"answers in the last {seconds:.0f}s: {counts or 'none'}, longest silence " \
             f"{silence * 1000:.0f} ms"
 
@@ -146,7 +147,7 @@ def measure(probe: Probe, owner: str, fault: float, timeout: float,
             run = [a for a, _ in after[k:] if a <= t + persist]
             if after[-1][0] < t + persist:
                 break  # not enough seen yet: wait for more answers
-            if max(b - a for a, b in zip(run, run[1:] + [t + persist])) <= 0.1:
+            if max(b - a for a, b in itertools.pairwise([*run, t + persist])) <= 0.1:
                 # the owner may still answer a probe that was in flight at t0: count it as before
                 last = probe.last_from(owner, t)
                 if last is None:

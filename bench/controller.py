@@ -24,14 +24,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _crds  # noqa: E402
 import _peers  # noqa: E402
-from _burst import (ObjectWatch, apiserver_status_writes, create_burst,  # noqa: E402
-                    duplicates, service)
+from _burst import ObjectWatch, apiserver_status_writes, create_burst, duplicates, service  # noqa: E402
 from _impls import OURS_BIN, Impl, MetalLB, Ours, Process  # noqa: E402
 from _kube import Kube  # noqa: E402
 
@@ -81,7 +79,8 @@ def _cleanup(kube: Kube, namespaces: list[str], workers: int = 8,
         names = [svc["metadata"]["name"]
                  for svc in kube.request("GET", path, ok=(404,)).get("items", [])]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda n: kube.request("DELETE", f"{path}/{n}", ok=(404,)), names))
+            list(pool.map(lambda n, path=path: kube.request("DELETE", f"{path}/{n}", ok=(404,)),
+                          names))
         kube.request("DELETE", f"/api/v1/namespaces/{ns}", ok=(404,))
     deadline = time.monotonic() + timeout
     for ns in namespaces:
@@ -248,7 +247,7 @@ def table(figs: list[Figures], n: int, grown: int, steady: float) -> str:
             + ([_ratio(vals[0], vals[1])] if ratio else []) for label, vals, fmt in rows]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
-                       enumerate(zip(r, widths))) for r in [head, *body]]
+                       enumerate(zip(r, widths, strict=True))) for r in [head, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -35,13 +35,10 @@ import _crds  # noqa: E402
 import _peers  # noqa: E402
 from _kube import Kube  # noqa: E402
 from _speaker_impls import MetalLBSpeakers, OurSpeakers, Speakers  # noqa: E402
-from _speaker_net import (CLIENT_NS, LAN_IFACE, NODES, NsProcess, VipSinks,  # noqa: E402
-                          link, netns)
-from _speaker_objects import (LB_CLASS, create_l2_service, create_pool,  # noqa: E402
-                              delete_namespace, wait_no_other_swap)
+from _speaker_net import CLIENT_NS, LAN_IFACE, NODES, NsProcess, VipSinks, link, netns  # noqa: E402
+from _speaker_objects import LB_CLASS, create_l2_service, create_pool, delete_namespace, wait_no_other_swap  # noqa: E402
 from _speaker_rss import rss_and_api_rate, vm_rss  # noqa: E402
-from _speaker_trials import (ECHO, Probe, Trial, arp_answerers, measure,  # noqa: E402
-                             percentile, settled)
+from _speaker_trials import ECHO, Probe, Trial, arp_answerers, measure, percentile, settled  # noqa: E402
 
 KUBECONFIG = "/run/exposure-lab/kube/admin.kubeconfig"
 # Not 198.51.100.240-247: tests/integration/speaker and loadbalancer put those on the node

@@ -22,6 +22,7 @@ from baremetal_lb import __version__
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
+from baremetal_lb.kube.resources import SECRETS
 from baremetal_lb.metrics import ControllerMetrics, HealthCheck, MetricsServer, SpeakerMetrics
 
 log = logging.getLogger("baremetal_lb")
@@ -69,12 +70,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
     ctl.set_defaults(func=_controller)
 
-    spk = sub.add_parser("speaker", help="announce Service IPs from this node (layer 2)")
+    spk = sub.add_parser("speaker", help="announce Service IPs from this node: by layer 2 "
+                                          "(ARP/NDP), and by BGP with --bgp-engine")
     spk.add_argument("--kubeconfig", default=None)
     spk.add_argument("--node", default=os.environ.get("NODE_NAME") or socket.gethostname(),
                      help="this node's Kubernetes name (default: $NODE_NAME, hostname)")
     spk.add_argument("--namespace", default=os.environ.get("METALLB_NAMESPACE", "metallb-system"),
-                     help="namespace of the IPAddressPools and L2Advertisements")
+                     help="namespace of the metallb.io objects (pools, advertisements, peers) "
+                          "and of the heartbeat Secret")
     spk.add_argument("--interface", action="append", default=[],
                      help="LAN link name or pattern ('eth*', '!eth9'); repeatable; default: all")
     key = spk.add_mutually_exclusive_group(required=True)
@@ -89,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     spk.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None)
     spk.add_argument("--metrics-address", default="0.0.0.0:7475")
     spk.add_argument("--bgp-engine", choices=["none", "frr"], default="none",
-                     help="announce BGPAdvertisement IPs through this engine (default: none)")
+                     help="also announce by BGP through this engine (default: none, layer 2 "
+                          "only)")
     spk.add_argument("--frr-dir", default="/var/run/frr",
                      help="the node-local FRR's vty socket and config directory")
     spk.set_defaults(func=_speaker)
@@ -165,8 +169,7 @@ def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
     if args.heartbeat_key_file:
         raw = Path(args.heartbeat_key_file).read_bytes().strip()
     else:
-        secret = client.request(
-            "GET", f"/api/v1/namespaces/{args.namespace}/secrets/{args.heartbeat_secret}")
+        secret = client.request("GET", SECRETS.path(args.namespace, args.heartbeat_secret))
         encoded = (secret.get("data") or {}).get("key")
         if not encoded:
             raise SystemExit(f"Secret {args.namespace}/{args.heartbeat_secret} has no data.key")
@@ -178,15 +181,17 @@ def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
 
 
 def _speaker(args: argparse.Namespace) -> int:
-    # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS).
+    # Imported here: the controller never loads pyroute2, raw-socket or FRR code (its RSS;
+    # the "controller" contract in runtime/.importlinter checks the controller package).
     from baremetal_lb.bgp.frr import FrrEngine
-    from baremetal_lb.speaker import Speaker, SpeakerOptions
+    from baremetal_lb.speaker import Layer2Options, Speaker, SpeakerOptions
 
     client = KubeClient.auto(args.kubeconfig)
     options = SpeakerOptions(
-        node=args.node, namespace=args.namespace, interfaces=tuple(args.interface),
-        heartbeat_keys={1: _heartbeat_key(args, client)}, heartbeat_port=args.heartbeat_port,
-        heartbeat_interval=args.heartbeat_interval, heartbeat_hold=args.heartbeat_hold,
+        node=args.node, namespace=args.namespace,
+        layer2=Layer2Options(interfaces=tuple(args.interface),
+                             keys={1: _heartbeat_key(args, client)}, port=args.heartbeat_port,
+                             interval=args.heartbeat_interval, hold=args.heartbeat_hold),
         lb_class=args.load_balancer_class, claim_unclassed=_claim_unclassed(args),
         bgp_engine=FrrEngine(args.frr_dir) if args.bgp_engine == "frr" else None)
     metrics = SpeakerMetrics()

@@ -17,9 +17,29 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 PREFIX = "baremetal_lb"
 
 
-class ControllerMetrics:
+class ApiMetrics:
+    """What both components count of their requests to the apiserver (KubeClient.observer)."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.api_requests = Counter(
+            f"{PREFIX}_api_requests_total", "Requests sent to the Kubernetes API",
+            ["verb", "resource", "code"], registry=self.registry)
+        self.api_request_seconds = Histogram(
+            f"{PREFIX}_api_request_duration_seconds",
+            "Time until the Kubernetes API answered (a watch: until its stream opened)",
+            ["verb", "resource"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry)
+
+    def observe_request(self, verb: str, resource: str, code: int, seconds: float) -> None:
+        self.api_requests.labels(verb=verb, resource=resource, code=str(code)).inc()
+        self.api_request_seconds.labels(verb=verb, resource=resource).observe(seconds)
+
+
+class ControllerMetrics(ApiMetrics):
+    def __init__(self) -> None:
+        super().__init__()
         r = self.registry
         self.addresses_in_use = Gauge(
             f"{PREFIX}_pool_addresses_in_use", "Addresses of the pool assigned to Services",
@@ -39,16 +59,11 @@ class ControllerMetrics:
             f"{PREFIX}_reconcile_duration_seconds", "Time to reconcile one Service",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=r)
-        self.api_requests = Counter(
-            f"{PREFIX}_api_requests_total", "Requests sent to the Kubernetes API",
-            ["verb", "resource", "code"], registry=r)
         self.leader = Gauge(
             f"{PREFIX}_leader", "1 while this replica leads and allocates", registry=r)
         self.services = Gauge(
-            f"{PREFIX}_services", "LoadBalancer Services this controller serves", registry=r)
-
-    def observe_request(self, verb: str, resource: str, code: int, seconds: float) -> None:
-        self.api_requests.labels(verb=verb, resource=resource, code=str(code)).inc()
+            f"{PREFIX}_services", "LoadBalancer Services holding IPs from this replica "
+            "(0 while it does not lead)", registry=r)
 
     def set_pool_usage(self, pool: str, family: str, in_use: int, available: int) -> None:
         self.addresses_in_use.labels(pool=pool, family=family).set(in_use)
@@ -116,9 +131,9 @@ def _handler(registry: CollectorRegistry,
     return Handler
 
 
-class SpeakerMetrics:
+class SpeakerMetrics(ApiMetrics):
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        super().__init__()
         r = self.registry
         self.announced = Gauge(
             f"{PREFIX}_speaker_announced_ips", "IPs this node announces", ["protocol"],
@@ -138,9 +153,7 @@ class SpeakerMetrics:
             f"{PREFIX}_speaker_reconcile_duration_seconds", "Time to recompute what to announce",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
             registry=r)
-        self.api_requests = Counter(
-            f"{PREFIX}_api_requests_total", "Requests sent to the Kubernetes API",
-            ["verb", "resource", "code"], registry=r)
-
-    def observe_request(self, verb: str, resource: str, code: int, seconds: float) -> None:
-        self.api_requests.labels(verb=verb, resource=resource, code=str(code)).inc()
+        self.config_problems = Gauge(
+            f"{PREFIX}_speaker_config_problems",
+            "metallb.io objects this speaker leaves out (and problems of this node alone)",
+            registry=r)

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from baremetal_lb.allocator.ownership import owned_by
+from baremetal_lb.speaker.ownership import owned_by
 from baremetal_lb.layer2.announcer import Layer2Announcer
 from baremetal_lb.layer2.state import AnnounceConfig, Conflict
 from baremetal_lb.liveness.service import HeartbeatConfig, HeartbeatService

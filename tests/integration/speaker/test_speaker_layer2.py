@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from baremetal_lb.allocator.ownership import owner
+from baremetal_lb.speaker.ownership import owner
 
 HERE = Path(__file__).parent
 KEY = "5a" * 32

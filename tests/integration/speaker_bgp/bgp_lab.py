@@ -4,7 +4,8 @@ The router (xl-router's FRR, AS 64512) gets neighbours for the nodes: node1 and 
 (AS 64513, IPv4 and IPv6 sessions), node3 over iBGP (AS 64512, so local preference reaches the
 router), all with an MD5 password and a 100 ms x 3 BFD profile, and ECMP (maximum-paths).
 Each node runs its own FRR ("frr-<node>-bgptest", in the node's namespace) driven by
-FrrEngine with the BgpConfig that bgp_config_for_node derives from metallb.io objects.
+FrrEngine with the BgpConfig that bgp_config_for_node derives from metallb.io objects
+(through the runtime's configuration model, as the speaker does).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from exposure_lab.config import CLUSTER_ASN, ROUTER_ASN
 from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
 
-from baremetal_lb.bgp.from_crds import NodeBgp, ServiceIP, bgp_config_for_node
+from baremetal_lb.speaker.bgp import NodeBgp, ServiceIP, bgp_config_for_node
 from baremetal_lb.bgp.frr import FrrEngine
 
 PASSWORD = "blb-lab-secret"

@@ -86,6 +86,10 @@ class Allocator:
 
     # -- queries -------------------------------------------------------------------------
 
+    def __len__(self) -> int:
+        """The number of Services holding an assignment."""
+        return len(self._entries)
+
     def assignment(self, key: str) -> Assignment | None:
         entry = self._entries.get(key)
         return None if entry is None else entry.assignment

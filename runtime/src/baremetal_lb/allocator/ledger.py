@@ -6,8 +6,8 @@ it is used on (to prefer joining a sibling). Per pool: how many distinct address
 """
 
 from bisect import bisect_left, insort
-from collections.abc import Callable
 from collections import defaultdict
+from collections.abc import Callable
 
 from baremetal_lb.allocator.addresses import Family
 from baremetal_lb.allocator.model import Assignment, IPAddress

@@ -78,5 +78,5 @@ def validate(svc: ServiceRequest) -> None:
     if requested and req_families != set(svc.families):
         raise invalid(
             f"requested IPs {', '.join(map(str, requested))} do not match spec.ipFamilies "
-            f"{['IPv%d' % f for f in svc.families]}; request exactly one address per family"
+            f"{[f'IPv{f}' for f in svc.families]}; request exactly one address per family"
         )

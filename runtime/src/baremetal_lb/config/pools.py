@@ -14,28 +14,20 @@ api/v1beta1/ipaddresspool_types.go):
 A negative priority is rejected here: MetalLB's sort is inconsistent for it.
 """
 
+from __future__ import annotations
+
 import ipaddress
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from baremetal_lb.allocator import IPAddress, LabelSelector, Pool
-from baremetal_lb.config.errors import ConfigError
-from baremetal_lb.config.selectors import parse_selector
+from baremetal_lb.config.errors import ConfigError, Problem, describe
+from baremetal_lb.config.selectors import parse_selectors
 
+KIND = "IPAddressPool"
 Range = tuple[IPAddress, IPAddress]
-
-
-@dataclass(frozen=True)
-class PoolProblem:
-    name: str
-    message: str
-
-
-def _describe(obj: Mapping[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    return f"IPAddressPool {meta.get('namespace') or '-'}/{meta.get('name') or '?'}"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_address(text: object, where: str) -> Range:
@@ -63,6 +55,14 @@ def parse_address(text: object, where: str) -> Range:
         raise bad from None
 
 
+def networks(pool: Pool) -> list[IPNetwork]:
+    """The CIDRs covering a pool's ranges (a range a-b split as MetalLB does), in range order."""
+    found: list[IPNetwork] = []
+    for first, last in pool.ranges:
+        found += ipaddress.summarize_address_range(first, last)
+    return found
+
+
 def _text(r: Range) -> str:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
 
@@ -72,12 +72,8 @@ def _overlap(a: Range, b: Range) -> bool:
 
 
 def _selectors(allocation: Mapping[str, Any], field: str, where: str) -> tuple[LabelSelector, ...]:
-    obj, path = allocation.get(field), f"spec.serviceAllocation.{field}"
-    if obj is None:
-        return ()
-    if not isinstance(obj, list):
-        raise ConfigError(f"{where}: {path} must be a list of label selectors")
-    parsed = tuple(parse_selector(s, f"{where}: {path}[{i}]") for i, s in enumerate(obj))
+    path = f"spec.serviceAllocation.{field}"
+    parsed = parse_selectors(allocation.get(field), f"{where}: {path}")
     for i, s in enumerate(parsed):
         if s in parsed[:i]:
             raise ConfigError(f"{where}: {path}[{i}] repeats {path}[{parsed.index(s)}]; remove the duplicate")
@@ -94,7 +90,7 @@ def _flag(spec: Mapping[str, Any], field: str, default: bool, where: str) -> boo
 
 
 def parse_pool(obj: Mapping[str, Any]) -> Pool:
-    where = _describe(obj)
+    where = describe(obj, KIND)
     name = (obj.get("metadata") or {}).get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: metadata.name is missing")
@@ -165,36 +161,46 @@ class _Claimed:
         self._entries[fam].insert(pos, (r, owner))
 
 
-def parse_pools(objs: Iterable[Mapping[str, Any]]) -> tuple[list[Pool], list[PoolProblem]]:
-    """Valid pools (by name) and why the others were left out.
+def accept_pools(objs: Iterable[Mapping[str, Any]]
+                 ) -> tuple[list[tuple[Mapping[str, Any], Pool]], list[Problem]]:
+    """The valid pools with the objects they came from (by name), and why the others were
+    left out.
 
     Invalid pools, and the later of two overlapping pools (by creationTimestamp, then name),
     are left out; the rest keep working.
     """
-    problems: list[PoolProblem] = []
-    parsed: list[tuple[str, str, str, Pool]] = []
+    problems: list[Problem] = []
+    parsed: list[tuple[str, str, Mapping[str, Any], Pool]] = []
     for obj in objs:
-        meta = obj.get("metadata") or {}
         try:
             pool = parse_pool(obj)
         except ConfigError as exc:
-            problems.append(PoolProblem(str(meta.get("name") or "?"), str(exc)))
+            problems.append(Problem.about(obj, KIND, str(exc)))
             continue
-        parsed.append((str(meta.get("creationTimestamp") or ""), pool.name, _describe(obj), pool))
+        created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+        parsed.append((created, pool.name, obj, pool))
 
-    claimed, accepted = _Claimed(), {}
-    for _, name, where, pool in sorted(parsed, key=lambda t: (t[0], t[1])):
+    claimed = _Claimed()
+    accepted: dict[str, tuple[Mapping[str, Any], Pool]] = {}
+    for _, name, obj, pool in sorted(parsed, key=lambda t: (t[0], t[1])):
+        where = describe(obj, KIND)
         if name in accepted:
-            problems.append(PoolProblem(name, f"{where}: defined twice; keep one"))
+            problems.append(Problem.about(obj, KIND, f"{where}: defined twice; keep one"))
             continue
         clash = next(((r, c) for r in pool.ranges if (c := claimed.clash(r)) is not None), None)
         if clash is not None:
             mine, (theirs, other) = clash
-            problems.append(PoolProblem(name, (
+            problems.append(Problem.about(obj, KIND, (
                 f"{where}: addresses {_text(mine)} overlap {_text(theirs)} of the older "
                 f"IPAddressPool {other}; remove the overlap (this pool is ignored until then)")))
             continue
         for r in pool.ranges:
             claimed.add(r, name)
-        accepted[name] = pool
+        accepted[name] = (obj, pool)
     return [accepted[n] for n in sorted(accepted)], problems
+
+
+def parse_pools(objs: Iterable[Mapping[str, Any]]) -> tuple[list[Pool], list[Problem]]:
+    """Valid pools (by name) and why the others were left out (see accept_pools)."""
+    accepted, problems = accept_pools(objs)
+    return [pool for _, pool in accepted], problems

@@ -2,14 +2,18 @@
 
 Validation follows Kubernetes: In/NotIn need values, Exists/DoesNotExist take none; label
 values must be strings (YAML `true` or `1` must be quoted). Like MetalLB, a value listed twice
-in one expression is an error. A missing selector (None) selects everything.
+in one expression is an error. A missing selector (None) selects everything; an empty list
+of selectors selects everything too, a non-empty one when any selector matches (MetalLB's rule
+for nodeSelectors, ipAddressPoolSelectors and serviceAllocation selectors).
+
+This is the only selector parser: pools, advertisements and peers all go through it.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from baremetal_lb.allocator import LabelSelector, Requirement
-from baremetal_lb.allocator.selectors import OPERATORS
+from baremetal_lb.allocator.selectors import OPERATORS, any_matches
 from baremetal_lb.config.errors import ConfigError
 
 
@@ -61,3 +65,17 @@ def parse_selector(obj: Mapping[str, Any] | None, where: str) -> LabelSelector:
     if len(set(requirements)) != len(requirements):
         raise ConfigError(f"{where}.matchExpressions lists one expression twice; remove the duplicate")
     return LabelSelector(_string_map(obj.get("matchLabels"), f"{where}.matchLabels"), requirements)
+
+
+def parse_selectors(obj: object, where: str) -> tuple[LabelSelector, ...]:
+    """A list of selectors (`where` names the list, e.g. "...: spec.nodeSelectors")."""
+    if obj is None:
+        return ()
+    if not isinstance(obj, list):
+        raise ConfigError(f"{where} must be a list of label selectors")
+    return tuple(parse_selector(s, f"{where}[{i}]") for i, s in enumerate(obj))
+
+
+def selects(selectors: tuple[LabelSelector, ...], labels: Mapping[str, str]) -> bool:
+    """MetalLB's rule for a list of selectors: none selects everything, otherwise any one."""
+    return not selectors or any_matches(selectors, labels)

@@ -94,8 +94,9 @@ def _ports(spec: Mapping[str, Any], where: str) -> frozenset[Port]:
     return frozenset(ports)
 
 
-def _current_ips(svc: Mapping[str, Any]) -> tuple[IPAddress, ...]:
-    """Status IPs; hostname-only or unparsable entries are ignored (they are not ours)."""
+def ingress_ips(svc: Mapping[str, Any]) -> tuple[IPAddress, ...]:
+    """The IPs of status.loadBalancer.ingress; hostname-only or unparsable entries are ignored
+    (they are not ours)."""
     ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     ips = []
     for entry in ingress:
@@ -110,7 +111,8 @@ def service_request(svc: Mapping[str, Any], namespace_labels: Mapping[str, str])
     meta = svc.get("metadata") or {}
     namespace, name = meta.get("namespace") or "", meta.get("name") or ""
     if not namespace or not name:
-        raise ConfigError(f"Service {namespace or '?'}/{name or '?'}: metadata.namespace and metadata.name are required")
+        raise ConfigError(f"Service {namespace or '?'}/{name or '?'}: "
+                          "metadata.namespace and metadata.name are required")
     where = f"Service {namespace}/{name}"
     spec = svc.get("spec") or {}
     annotations = meta.get("annotations") or {}
@@ -129,5 +131,5 @@ def service_request(svc: Mapping[str, Any], namespace_labels: Mapping[str, str])
         ports=_ports(spec, where),
         local_traffic=spec.get("externalTrafficPolicy") == "Local",
         selector=dict(spec.get("selector") or {}),
-        current_ips=_current_ips(svc),
+        current_ips=ingress_ips(svc),
     )

@@ -23,17 +23,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from baremetal_lb.config import parse_pools
-from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector
+from baremetal_lb.config import config_for
+from baremetal_lb.config.projection import slim_metallb, slim_namespace, slim_service
+from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector, merge_patch_status
+from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES
 from baremetal_lb.metrics import ControllerMetrics
+from baremetal_lb.report import ConfigReporter
 
 from .decide import Decision, ServiceDecider
-from .projection import pool_status, slim_namespace, slim_pool, slim_service, status_patch
+from .status import pool_status, status_patch
 from .workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
-
-POOLS_API = "/apis/metallb.io/v1beta1"
 
 
 @dataclass
@@ -60,6 +61,9 @@ class Controller:
         self.metrics = metrics
         client.observer = metrics.observe_request
         self.recorder = EventRecorder(client, "baremetal-lb-controller")
+        # Written by the leader only: it is the one that reads the pools.
+        self.reporter = ConfigReporter(client, self.recorder, options.namespace, "controller",
+                                       "baremetal-lb-controller", kinds=["IPAddressPool"])
         self.queue = WorkQueue()
         self._lock = threading.Lock()
         self._decider = ServiceDecider(options.lb_class, options.claim_unclassed)
@@ -69,16 +73,15 @@ class Controller:
         self._want_rebuild = False
         self._want_pools = False
         self._pool_status_written: dict[str, dict[str, Any]] = {}
-        self._pool_problems: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self.services: Informer[dict[str, Any]] = Informer(
-            client, "/api/v1/services", name="services", transform=slim_service,
-            on_event=self._on_service)
+            client, SERVICES.path(), name="services",
+            transform=lambda obj: slim_service(obj, allocation=True), on_event=self._on_service)
         self.pools: Informer[dict[str, Any]] = Informer(
-            client, f"{POOLS_API}/namespaces/{options.namespace}/ipaddresspools",
-            name="ipaddresspools", transform=slim_pool, on_event=self._on_pool)
+            client, IP_ADDRESS_POOLS.path(options.namespace),
+            name="ipaddresspools", transform=slim_metallb, on_event=self._on_pool)
         self.namespaces: Informer[dict[str, Any]] = Informer(
-            client, "/api/v1/namespaces", name="namespaces", transform=slim_namespace,
+            client, NAMESPACES.path(), name="namespaces", transform=slim_namespace,
             on_event=self._on_namespace)
         self.elector: LeaderElector | None = None
         if options.leader_elect:
@@ -138,6 +141,7 @@ class Controller:
             self.elector.stop(release=True)
         for informer in self.informers():
             informer.stop()
+        self.reporter.stop()
         self.recorder.stop()
 
     def _spawn(self, target: Any, name: str) -> None:
@@ -159,6 +163,7 @@ class Controller:
         self._want_rebuild = False
         self.queue.clear()
         self.metrics.leader.set(0)
+        self.metrics.services.set(0)
 
     def _may_write(self) -> bool:
         return self._active.is_set() and (self.elector is None or self.elector.is_leader())
@@ -215,17 +220,10 @@ class Controller:
                             for s in self.services.items()])
 
     def _set_pools_locked(self) -> list[str]:
-        pools, problems = parse_pools(self.pools.items())
-        self.metrics.pool_problems.set(len(problems))
-        by_name = {p.name: p.message for p in problems}
-        for name, message in by_name.items():
-            if self._pool_problems.get(name) != message:
-                log.warning("IPAddressPool %s/%s left out: %s", self.options.namespace, name,
-                            message)
-                pool = self.pools.get(f"{self.options.namespace}/{name}")
-                if pool is not None:
-                    self.recorder.record(pool, "Warning", "InvalidConfiguration", message)
-        self._pool_problems = by_name
+        config = config_for(pools=self.pools.items())
+        self.metrics.pool_problems.set(len(config.problems))
+        self.reporter.report(config.problems)
+        pools = config.allocator_pools()
         known = {p.name for p in pools}
         for name in list(self._pool_status_written):
             if name not in known:
@@ -236,6 +234,7 @@ class Controller:
     def _refresh_usage_metrics(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             usage = self._decider.usage()
+            self.metrics.services.set(self._decider.served())
         bodies = {}
         for name, u in usage.items():
             self.metrics.set_pool_usage(name, "ipv4", u.assigned_v4, u.available_v4)
@@ -252,11 +251,9 @@ class Controller:
             if pool is not None and pool.get("status") == body["status"]:
                 self._pool_status_written[name] = body  # already shown (e.g. after a restart)
                 continue
-            path = f"{POOLS_API}/namespaces/{self.options.namespace}/ipaddresspools/{name}/status"
             try:
-                self.client.request("PATCH", path, body=body,
-                                    content_type="application/merge-patch+json",
-                                    timeout=self.options.write_timeout)
+                merge_patch_status(self.client, IP_ADDRESS_POOLS, self.options.namespace, name,
+                                   body, timeout=self.options.write_timeout)
                 self._pool_status_written[name] = body
             except (ApiError, OSError) as exc:
                 log.info("pool %s status not written (retrying): %s", name, exc)
@@ -312,13 +309,11 @@ class Controller:
         if not self._may_write():
             return False
         namespace, name = key.split("/", 1)
-        path = f"/api/v1/namespaces/{namespace}/services/{name}/status"
         assert decision.write is not None
         try:
-            self.client.request("PATCH", path,
-                                body=status_patch(decision.resource_version, decision.write),
-                                content_type="application/merge-patch+json",
-                                timeout=self.options.write_timeout)
+            merge_patch_status(self.client, SERVICES, namespace, name,
+                               status_patch(decision.resource_version, decision.write),
+                               timeout=self.options.write_timeout)
             return True
         except ApiError as exc:
             with self._lock:

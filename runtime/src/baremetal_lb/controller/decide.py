@@ -16,7 +16,7 @@ from typing import Any
 from baremetal_lb.allocator import AllocationError, Allocator, Assignment, Pool, PoolUsage
 from baremetal_lb.config import ConfigError, is_ours, service_request
 
-from .projection import ingress_ips, service_key
+from .status import service_key, status_ips
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ class ServiceDecider:
     def usage(self) -> dict[str, PoolUsage]:
         return self.allocator.usage()
 
+    def served(self) -> int:
+        """Services holding IPs."""
+        return len(self.allocator)
+
     def failed_keys(self) -> list[str]:
         return list(self.failed)
 
@@ -62,7 +66,7 @@ class ServiceDecider:
         accepted (a conflicting one is left for the normal reconcile, which reassigns it), so
         one conflict cannot push a new address onto another Service's existing one."""
         kept = 0
-        ordered = sorted((s for s in services if ingress_ips(s) and self._ours(s)),
+        ordered = sorted((s for s in services if status_ips(s) and self._ours(s)),
                          key=lambda s: (s["metadata"].get("creationTimestamp") or "",
                                         service_key(s)))
         for svc in ordered:
@@ -80,7 +84,7 @@ class ServiceDecider:
         if svc is None:
             self._forget(key)
             return Decision(key)
-        current = tuple(ingress_ips(svc))
+        current = tuple(status_ips(svc))
         rv = svc["metadata"].get("resourceVersion")
         if not self._ours(svc):
             had = self.allocator.release(key)

@@ -10,10 +10,11 @@ from .paths import resource_path
 
 
 def server_side_apply(client: KubeClient, obj: Mapping[str, Any], field_manager: str,
-                      force: bool = False) -> dict[str, Any]:
+                      force: bool = False, subresource: str | None = None) -> dict[str, Any]:
     """Applies obj (a full manifest: apiVersion, kind, metadata.name[, namespace]) as
     field_manager and returns the object as stored. The resource's plural and scope come
-    from API discovery; force takes over fields owned by other managers."""
+    from API discovery; force takes over fields owned by other managers. With subresource
+    "status", obj's status is applied (the object must exist: apply it without status first)."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     meta = obj.get("metadata") or {}
     name = meta.get("name")
@@ -27,7 +28,7 @@ def server_side_apply(client: KubeClient, obj: Mapping[str, Any], field_manager:
     params = {"fieldManager": field_manager}
     if force:
         params["force"] = "true"
-    path = resource_path(str(api_version), plural, namespace, str(name))
+    path = resource_path(str(api_version), plural, namespace, str(name), subresource)
     # JSON is YAML, so the apply-patch+yaml content type takes the JSON body as it is.
     return client.request("PATCH", path, params=params, body=dict(obj),
                           content_type=APPLY_PATCH)

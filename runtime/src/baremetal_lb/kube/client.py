@@ -19,8 +19,14 @@ from urllib.parse import urlencode
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from .config import (ClusterSettings, TokenSource, in_cluster_settings, read_kubeconfigs,
-                     settings_from_kubeconfig, ssl_context)
+from .config import (
+    ClusterSettings,
+    TokenSource,
+    in_cluster_settings,
+    read_kubeconfigs,
+    settings_from_kubeconfig,
+    ssl_context,
+)
 from .errors import ApiError, KubeConfigError, TransportError
 from .paths import parse_path, resource_label, verb_of
 

@@ -15,12 +15,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from .client import MERGE_PATCH, KubeClient
 from .errors import ApiError
-from .paths import resource_path
+from .resources import EVENTS
 
 log = logging.getLogger(__name__)
 TYPES = ("Normal", "Warning")
@@ -60,7 +60,7 @@ def event_key(ref: Mapping[str, str], type_: str, reason: str, message: str) -> 
 
 
 def timestamp(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_event(ref: Mapping[str, str], type_: str, reason: str, message: str, at: float,
@@ -171,7 +171,7 @@ class EventRecorder:
         previous = self._sent.get(key)
         if previous is not None:
             count = previous.times + 1
-            path = resource_path("v1", "events", previous.namespace, previous.name)
+            path = EVENTS.path(previous.namespace, previous.name)
             try:
                 self.client.request("PATCH", path, content_type=MERGE_PATCH, body={
                     "count": count, "lastTimestamp": timestamp(pending.at)})
@@ -183,7 +183,7 @@ class EventRecorder:
         event = new_event(pending.ref, pending.type_, pending.reason, pending.message,
                           pending.at, self.component, self.host)
         namespace = event["metadata"]["namespace"]
-        created = self.client.request("POST", resource_path("v1", "events", namespace),
+        created = self.client.request("POST", EVENTS.path(namespace),
                                       body=event)
         self._remember(key, Sent(namespace, created["metadata"]["name"], 1))
 

@@ -22,7 +22,7 @@ from . import lease as rules
 from .client import KubeClient
 from .errors import ApiError
 from .lease import LeaseRecord, Observed
-from .paths import resource_path
+from .resources import LEASES
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -44,7 +44,7 @@ class LeaderElector:
         self._on_started = on_started_leading
         self._on_stopped = on_stopped_leading
         self._clock = clock
-        self._path = resource_path("coordination.k8s.io/v1", "leases", namespace, name)
+        self._path = LEASES.path(namespace, name)
         self._lease: dict[str, Any] | None = None     # the last lease we wrote or read
         self._observed: Observed | None = None
         self._last_renew: float | None = None
@@ -164,7 +164,7 @@ class LeaderElector:
                 body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                         "metadata": {"name": self.name, "namespace": self.namespace},
                         "spec": record.spec()}
-                collection = resource_path("coordination.k8s.io/v1", "leases", self.namespace)
+                collection = LEASES.path(self.namespace)
                 self._lease = self.client.request("POST", collection, body=body,
                                                   timeout=timeout)
             else:

@@ -8,7 +8,7 @@ lease expired once leaseDurationSeconds have passed since then without a change.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ACQUIRE, RENEW, WAIT = "acquire", "renew", "wait"
@@ -94,5 +94,5 @@ def check_timing(lease_duration: float, renew_deadline: float, retry_period: flo
 
 def micro_time(moment: datetime | None = None) -> str:
     """A Kubernetes MicroTime (RFC 3339 with microseconds, UTC)."""
-    moment = moment or datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -151,10 +151,10 @@ class InterfaceAnnouncer:
 class Layer2Announcer:
     """Answers ARP/NDP for the IPs this node owns, per interface, and nothing else."""
 
-    def __init__(self, config: AnnounceConfig = AnnounceConfig(), *,
+    def __init__(self, config: AnnounceConfig | None = None, *,
                  on_conflict: Callable[[Conflict], None] | None = None,
                  on_state: StateCallback | None = None) -> None:
-        self.config = config
+        self.config = config or AnnounceConfig()
         self._on_conflict = on_conflict
         self._on_state = on_state
         self._interfaces: dict[str, InterfaceAnnouncer] = {}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fnmatch
 import select
-import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -136,7 +135,7 @@ class LinkWatcher:
                 continue
             try:
                 self._events.get()
-            except (OSError, socket.error):
+            except OSError:
                 continue
             links = snapshot(self._query)
             if links != self.links:

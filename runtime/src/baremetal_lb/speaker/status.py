@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from baremetal_lb.kube import ApiError, KubeClient, server_side_apply
-from baremetal_lb.kube.paths import resource_path
+from baremetal_lb.kube.resources import SERVICE_L2_STATUSES
 
 log = logging.getLogger(__name__)
-API_VERSION = "metallb.io/v1beta1"
+API_VERSION = SERVICE_L2_STATUSES.api_version
 MANAGER = "baremetal-lb-speaker"
 
 
@@ -62,12 +62,8 @@ class StatusWriter:
             obj, status = l2_status(svc, self._node, interface)
             try:
                 server_side_apply(self._client, obj, MANAGER, force=True)
-                meta = status["metadata"]
-                path = resource_path(API_VERSION, "servicel2statuses", meta["namespace"],
-                                     meta["name"], "status")
-                self._client.request("PATCH", path, params={"fieldManager": MANAGER,
-                                                            "force": "true"},
-                                     body=status, content_type="application/apply-patch+yaml")
+                server_side_apply(self._client, status, MANAGER, force=True,
+                                  subresource="status")
             except ApiError as exc:
                 log.info("ServiceL2Status for %s/%s not written: %s",
                          svc["metadata"]["namespace"], svc["metadata"]["name"], exc)

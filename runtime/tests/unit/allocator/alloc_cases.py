@@ -21,7 +21,8 @@ def ip_range(text: str) -> tuple[IPAddress, IPAddress]:
 def selector(obj: Mapping[str, Any]) -> LabelSelector:
     return LabelSelector(
         tuple(sorted((obj.get("matchLabels") or {}).items())),
-        tuple(Requirement(e["key"], e["operator"], tuple(e.get("values") or ())) for e in obj.get("matchExpressions") or ()),
+        tuple(Requirement(e["key"], e["operator"], tuple(e.get("values") or ()))
+              for e in obj.get("matchExpressions") or ()),
     )
 
 

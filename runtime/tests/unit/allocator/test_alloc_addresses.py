@@ -27,7 +27,8 @@ def test_lowest_free_matches_brute_force(seed: int) -> None:
         assert lowest_usable(ordered, 6, first, last, True) == brute_lowest(used, first, last)
 
 
-@pytest.mark.parametrize(("first", "last"), [(0, 0), (0, 255), (1, 254), (255, 256), (250, 1030), (0, 70000), (513, 513)])
+@pytest.mark.parametrize(("first", "last"),
+                         [(0, 0), (0, 255), (1, 254), (255, 256), (250, 1030), (0, 70000), (513, 513)])
 def test_count_buggy_matches_brute_force(first: int, last: int) -> None:
     assert count_buggy(first, last) == sum(1 for v in range(first, last + 1) if v % 256 in (0, 255))
 

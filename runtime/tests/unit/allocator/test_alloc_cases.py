@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from alloc_cases import assignment, pool, request
+
 from baremetal_lb.allocator import REASONS, AllocationError, Allocator, Assignment, PoolUsage, ServiceRequest
 from baremetal_lb.allocator.sharing import Usage, conflict
 
@@ -30,7 +30,7 @@ def load() -> list[Any]:
 
 def check_invariants(alloc: Allocator, requests: Mapping[str, ServiceRequest], pools: Mapping[str, Any]) -> None:
     holders: dict[Any, list[str]] = {}
-    for key, svc in requests.items():
+    for key in requests:
         got = alloc.assignment(key)
         if got is None:
             continue

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from alloc_cases import selector
 
 CASES = yaml.safe_load((Path(__file__).parent / "selectors.yaml").read_text())

@@ -5,10 +5,10 @@ from __future__ import annotations
 from ipaddress import ip_address
 from typing import Any
 
+import bgp_yaml
 import pytest
 
-import bgp_yaml
-from baremetal_lb.bgp.from_crds import ServiceIP, bgp_config_for_node
+from baremetal_lb.speaker.bgp import ServiceIP, bgp_config_for_node
 
 DATA = bgp_yaml.load("from_crds_cases.yaml")
 CASES = DATA["cases"]
@@ -36,7 +36,7 @@ def test_bgp_config_for_node(case: dict[str, Any]) -> None:
     problems = list(result.problems)
     wanted = expect.get("problems", [])
     assert len(problems) == len(wanted), problems
-    for problem, part in zip(problems, wanted):
+    for problem, part in zip(problems, wanted, strict=True):
         assert part in problem
     if "router_id" in expect:
         assert str(config.router_id) == expect["router_id"]

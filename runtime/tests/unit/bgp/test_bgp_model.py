@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import bgp_yaml
+import pytest
 
 PEER = {"name": "r", "address": "198.51.100.1", "peer_asn": 64512, "my_asn": 64513}
 BAD = [

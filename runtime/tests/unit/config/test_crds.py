@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from crd_schema_check import problems
 
 from baremetal_lb.config.crds import crds
-from crd_schema_check import problems
 
 HERE = Path(__file__).parent
 FACTS = yaml.safe_load((HERE / "crd_facts.yaml").read_text())

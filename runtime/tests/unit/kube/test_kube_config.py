@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
-from baremetal_lb.kube.config import (ClusterSettings, TokenSource, in_cluster_settings,
-                                      merge_kubeconfigs, read_kubeconfigs,
-                                      settings_from_kubeconfig, ssl_context)
+from baremetal_lb.kube.config import (
+    ClusterSettings,
+    TokenSource,
+    in_cluster_settings,
+    merge_kubeconfigs,
+    read_kubeconfigs,
+    settings_from_kubeconfig,
+    ssl_context,
+)
 from baremetal_lb.kube.errors import KubeConfigError
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "kubeconfig.yaml").read_text())

@@ -9,11 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fake_apiserver import FakeApiserver
 
 from baremetal_lb.kube.backoff import Backoff
 from baremetal_lb.kube.informer import Informer
-
-from fake_apiserver import FakeApiserver
 
 
 def eventually(probe: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from baremetal_lb.kube.paths import (object_key, parse_path, resource_label, resource_path,
-                                     verb_of)
+from baremetal_lb.kube.paths import object_key, parse_path, resource_label, resource_path, verb_of
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "paths.yaml").read_text())
 

@@ -6,8 +6,7 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-from baremetal_lb.layer2.state import (ANNOUNCING, CONFLICT, PROBING, AnnounceConfig,
-                                       InterfaceState)
+from baremetal_lb.layer2.state import ANNOUNCING, CONFLICT, PROBING, AnnounceConfig, InterfaceState
 from baremetal_lb.net import arp, ndp
 
 ME = bytes.fromhex("02005e10000b")

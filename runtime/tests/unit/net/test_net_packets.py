@@ -10,8 +10,16 @@ import pytest
 import yaml
 
 from baremetal_lb.net import arp, ndp
-from baremetal_lb.net.ethernet import (BROADCAST, ETH_P_ARP, MIN_FRAME, EthernetFrame, PacketError,
-                                       format_mac, is_unicast_mac, parse_mac)
+from baremetal_lb.net.ethernet import (
+    BROADCAST,
+    ETH_P_ARP,
+    MIN_FRAME,
+    EthernetFrame,
+    PacketError,
+    format_mac,
+    is_unicast_mac,
+    parse_mac,
+)
 
 DATA = yaml.safe_load((Path(__file__).parent / "frames.yaml").read_text())
 KERNEL = {name: bytes.fromhex(text) for name, text in DATA["kernel"].items()}

@@ -1,12 +1,14 @@
-"""Which node announces which IP: the speaker's pure plan."""
+"""Which node announces which IP in layer 2: the layer-2 protocol's pure plan."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
+from baremetal_lb.config import config_for
 from baremetal_lb.net.links import Link
-from baremetal_lb.speaker.plan import EXCLUDE_LABEL, Inputs, NodeInfo, layer2_targets, owned, owners
+from baremetal_lb.speaker.balancers import EXCLUDE_LABEL, Inputs, NodeInfo, balancers
+from baremetal_lb.speaker.layer2 import layer2_targets, owned, owners
 
 IP = ipaddress.ip_address
 LAN = Link(2, "eth0", b"\x02\x00\x00\x00\x00\x01", 0x1 | 0x10000,
@@ -40,14 +42,15 @@ def inputs(services: list[dict[str, Any]], *, adverts: list[dict[str, Any]] | No
            endpoints: dict[str, frozenset[str]] | None = None,
            links: dict[str, Link] | None = None) -> Inputs:
     every = frozenset({"node1", "node2", "node3"})
-    return Inputs(
-        node="node1", services=services,
+    config = config_for(
         pools=pools if pools is not None else [pool("lan", "198.51.100.240/29"),
                                                pool("vlan", "192.0.2.240/29")],
-        advertisements=adverts if adverts is not None else [advert("all")],
+        l2_advertisements=adverts if adverts is not None else [advert("all")])
+    return Inputs(
+        node="node1", config=config,
+        balancers=balancers(config, services, endpoints if endpoints is not None else {
+            f"apps/{s['metadata']['name']}": every for s in services}, None, True),
         nodes=nodes if nodes is not None else NODES,
-        endpoints=endpoints if endpoints is not None else {
-            f"apps/{s['metadata']['name']}": every for s in services},
         links=links if links is not None else {"eth0": LAN})
 
 

@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 
-from baremetal_lb.allocator.ownership import eligible_nodes, owned_by, owner, ranking
+from baremetal_lb.speaker.ownership import eligible_nodes, owned_by, owner, ranking
 
 NODES = ["node1", "node2", "node3", "node4"]
 IPS = [IPv4Address("198.18.0.0") + i for i in range(2000)]

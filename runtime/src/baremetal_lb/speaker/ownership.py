@@ -1,4 +1,5 @@
 """Which node announces an IP in layer-2 mode: rendezvous (highest random weight) hashing.
+The speaker's side of the work (it moved here from the allocator, which never used it).
 
 Every speaker computes `owner(ip, candidates)` from the same inputs and gets the same answer, so
 no API writes or leader are needed. HRW moves only the IPs of a node that leaves (or that a new
