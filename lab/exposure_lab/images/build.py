@@ -51,11 +51,11 @@ def build_all(config: LabConfig, progress: Progress = stderr_progress, *, force:
 def _one(ctx: BuildContext, recipe: Recipe, force: bool) -> Image:
     key = recipe.key(ctx)
     ref = reference(recipe.name, key)
-    cached = None if force else ctx.cache.load(recipe.name, key)
+    cached, why = (None, "--force") if force else ctx.cache.lookup(recipe.name, key)
     if cached is not None:
         ctx.progress(f"image {recipe.name}: reused {key[:16]}")
         return cached
-    ctx.progress(f"image {recipe.name}: building (usually ~{recipe.usual_seconds} s)")
+    ctx.progress(f"image {recipe.name}: building (usually ~{recipe.usual_seconds} s; {why})")
     started = time.monotonic()
     ctx.buildah.remove_stale_containers()
     ctx.buildah.rmi(ref)

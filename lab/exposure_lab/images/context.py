@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from ..config import LabConfig
 from . import debian
 from .cache import ImageCache
-from .model import REPOSITORY, Progress
+from .model import REPOSITORY, Progress, reference
 from .tools import Buildah
 
 # Repository root (lab/exposure_lab/images/context.py -> four levels up): runtime/ lives there.
@@ -40,9 +41,11 @@ class BuildContext:
         """The Debian base image's reference, present in buildah storage: reused from storage,
         else imported from the cached rootfs tar, else made by mmdebstrap first."""
         ref = debian.base_ref(self.base_key)
+        tar = debian.rootfs(self.cache.root, self.base_key)
+        if tar.is_file():
+            os.utime(tar.parent)  # used now: pruning keeps the recently used
         if self.buildah.exists(ref):
             return ref
-        tar = debian.rootfs(self.cache.root, self.base_key)
         if tar.is_file():
             self.progress(f"image {debian.NAME}: reused rootfs {self.base_key[:16]}, importing")
         else:
@@ -52,9 +55,12 @@ class BuildContext:
             debian.build_rootfs(tar, self.log, self.cache.tmp())
             self.progress(f"image {debian.NAME}: built in {time.monotonic() - started:.0f} s, "
                           f"{tar.stat().st_size / 1e6:.0f} MB")
-            self.cache.prune(debian.NAME, keep=self.base_key)
+            self.cache.prune(debian.NAME, keep=self.base_key, count=2)
+        # Base images whose rootfs is no longer cached: nothing builds on them any more.
+        kept = {reference(debian.NAME, key) for key in self.cache.kept(debian.NAME)}
         for old in self.buildah.images(f"{REPOSITORY}/{debian.NAME}:"):
-            self.buildah.rmi(old)  # an older base: nothing builds on it any more
+            if old not in kept:
+                self.buildah.rmi(old)
         debian.import_rootfs(self.buildah, tar, ref)
         return ref
 

@@ -28,7 +28,7 @@ def build(ctx: BuildContext, ref: str) -> None:
     ctx.buildah("copy", "--chmod", "0755", ctr, str(SCRIPT), "/usr/local/bin/http-backend",
                 what=what)
     ctx.buildah.config(ctr, what, entrypoint='["/usr/local/bin/http-backend"]', cmd="[]",
-                       env="PORT=8080", port="8080", user="65532:65532")
+                       env="PORT=8080", port="8080/tcp", user="65532:65532")
     ctx.buildah.commit(ctr, ref, what)
 
 

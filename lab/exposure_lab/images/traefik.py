@@ -78,7 +78,7 @@ def build(ctx: BuildContext, ref: str) -> None:
     ctx.buildah("copy", "--from", base, ctr, "/etc/ssl/certs/ca-certificates.crt",
                 "/etc/ssl/certs/ca-certificates.crt", what=what)
     ctx.buildah.config(ctr, what, entrypoint='["/usr/local/bin/traefik"]', cmd="[]",
-                       user="65532:65532", port=["80", "443", "8080"])
+                       user="65532:65532", port=["80/tcp", "443/tcp", "8080/tcp"])
     ctx.buildah.commit(ctr, ref, what)
 
 

@@ -38,7 +38,8 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib's name)
-        sys.stdout.write(f"{self.client_address[0]} {format % args}\n")
+        client = self.client_address[0].removeprefix("::ffff:")
+        sys.stdout.write(f"{client} {format % args}\n")
         sys.stdout.flush()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -61,15 +62,20 @@ def _image(cache: ImageCache, key: str) -> Image:
 
 def test_cache_round_trip_reuse_and_prune(tmp_path: Path) -> None:
     cache = ImageCache(LabConfig(cache_dir=tmp_path))
-    old, new = "a" * 64, "b" * 64
-    cache.save(_image(cache, old))
-    assert cache.load("frr", new) is None
-    image = _image(cache, new)
-    cache.save(image)
-    loaded = cache.load("frr", new)
-    assert loaded is not None and loaded.reused and loaded.ref == image.ref
-    assert cache.prune("frr", keep=new) == [cache.dir("frr", old)]
-    assert sorted(p.name for p in (tmp_path / "images" / "frr").iterdir()) == [new]
+    keys = [c * 64 for c in "abcd"]
+    for age, key in enumerate(keys):
+        cache.save(_image(cache, key))
+        record = cache.dir("frr", key) / "image.json"
+        os.utime(record, (1000 + age, 1000 + age))
+    assert cache.load("frr", "e" * 64) is None
+    loaded = cache.load("frr", keys[0])  # reuse makes "a" the most recently used
+    assert loaded is not None and loaded.reused and loaded.ref == reference("frr", keys[0])
+    new = "f" * 64
+    cache.save(_image(cache, new))
+    # A build keeps itself and the two most recently used others (another checkout's build
+    # must survive this one's), and drops the rest.
+    assert cache.prune("frr", keep=new) == [cache.dir("frr", keys[1]), cache.dir("frr", keys[2])]
+    assert cache.kept("frr") == sorted([keys[0], keys[3], new])
 
 
 def test_cache_never_reuses_a_damaged_archive(tmp_path: Path) -> None:
