@@ -54,7 +54,7 @@ def build(ctx: BuildContext, ref: str) -> None:
     mounts = []
     if HOST_CA_BUNDLE.is_file():
         mounts = ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
-    ctx.buildah("bud", "--pull=never", "--isolation", "chroot", "--format", "docker",
+    ctx.buildah("bud", "--pull=never", "--isolation", "chroot", "--format", "oci",
                 "--timestamp", str(SOURCE_DATE_EPOCH), "--build-arg", f"BASE_IMAGE={base}",
                 *mounts, "--file", str(containerfile()), "--tag", ref, str(staged), what=what)
     shutil.rmtree(staged, ignore_errors=True)

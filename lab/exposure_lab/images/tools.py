@@ -100,7 +100,7 @@ class Buildah:
         self("config", *args, container, what=what)
 
     def commit(self, container: str, ref: str, what: str) -> None:
-        self("commit", "--rm", "--quiet", "--format", "docker", "--timestamp",
+        self("commit", "--rm", "--quiet", "--format", "oci", "--timestamp",
              str(SOURCE_DATE_EPOCH), container, ref, what=what)
 
     def push_archive(self, ref: str, archive: Path, what: str) -> None:

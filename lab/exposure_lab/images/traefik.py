@@ -9,6 +9,9 @@ BackendTLSPolicy at v1 and ReferenceGrant at v1beta1, all served by the standard
 v1.6.x. Leave its experimental channel off with v1.6 CRDs: it watches TCPRoute/TLSRoute at
 v1alpha2, which v1.6 no longer serves.
 
+Run it with `--global.checkNewVersion=false --global.sendAnonymousUsage=false`: by default it
+calls home, which the lab (and many bare-metal sites) cannot and should not reach.
+
 Traefik's go.mod replaces three modules with forks; a helper module repeats those replace
 lines (gobuild.py). The binary is kept in the bin cache like the Kubernetes binaries, so an
 image rebuild (say, for a new base) does not recompile it.
