@@ -24,7 +24,7 @@ from .model import reference
 from .tools import Buildah, mmdebstrap
 
 NAME = "debian-base"
-USUAL_SECONDS = 70
+USUAL_SECONDS = 80
 PACKAGES = (
     "ca-certificates",
     "conntrack",

@@ -9,6 +9,7 @@ does for Kubernetes' staging modules.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -52,6 +53,7 @@ def render_module(module: str, go_version: str, requires: Mapping[str, str],
     return "\n".join(mod) + "\n", "\n".join(tools) + "\n"
 
 
+@functools.lru_cache(maxsize=1)
 def go_version() -> str:
     """`go1.26.8`: part of every Go-built image's key (another compiler, another binary)."""
     return subprocess.run([GO, "env", "GOVERSION"], capture_output=True, text=True,
