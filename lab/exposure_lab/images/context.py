@@ -18,6 +18,7 @@ from .tools import Buildah
 # Repository root (lab/exposure_lab/images/context.py -> four levels up): runtime/ lives there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FILES = Path(__file__).resolve().parent / "files"
+KEEP_LOGS = 20
 
 
 @dataclass
@@ -32,6 +33,8 @@ class BuildContext:
         self.cache = ImageCache(self.config)
         self.log = self.cache.logs() / time.strftime("build-%Y%m%d-%H%M%S.log")
         self.buildah = Buildah(self.config, self.log)
+        for old in sorted(self.cache.logs().glob("build-*.log"))[:-KEEP_LOGS]:
+            old.unlink(missing_ok=True)
 
     @cached_property
     def base_key(self) -> str:
