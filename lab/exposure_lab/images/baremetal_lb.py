@@ -60,4 +60,4 @@ def build(ctx: BuildContext, ref: str) -> None:
     shutil.rmtree(staged, ignore_errors=True)
 
 
-RECIPE = Recipe(name="baremetal-lb", usual_seconds=35, key=key, build=build)
+RECIPE = Recipe(name="baremetal-lb", key=key, build=build)

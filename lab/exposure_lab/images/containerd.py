@@ -19,8 +19,8 @@ def ctr_argv(ctr: str, socket: Path | str, namespace: str, *args: str) -> list[s
 
 
 def present(socket: Path | str, namespace: str, ref: str, ctr: str = "ctr") -> bool:
-    out = subprocess.run(ctr_argv(ctr, socket, namespace, "images", "ls", "--quiet", f"name=={ref}"),
-                         capture_output=True, text=True, check=True).stdout
+    argv = ctr_argv(ctr, socket, namespace, "images", "ls", "--quiet", f"name=={ref}")
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     return ref in out.split()
 
 

@@ -24,7 +24,6 @@ from .model import reference
 from .tools import Buildah, mmdebstrap
 
 NAME = "debian-base"
-USUAL_SECONDS = 80
 PACKAGES = (
     "ca-certificates",
     "conntrack",
@@ -98,8 +97,8 @@ def import_rootfs(buildah: Buildah, tar: Path, ref: str) -> None:
     what = f"{NAME}: import"
     ctr = buildah.from_image("scratch", "xl-debian-base", what)
     buildah("add", ctr, str(tar), "/", what=what)
-    buildah.config(ctr, what, env="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                   cmd="/bin/bash")
+    path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    buildah.config(ctr, what, env=path, cmd="/bin/bash")
     buildah.commit(ctr, ref, what)
 
 

@@ -30,4 +30,4 @@ def build(ctx: BuildContext, ref: str) -> None:
     ctx.buildah.commit(ctr, ref, what)
 
 
-RECIPE = Recipe(name="frr", usual_seconds=10, key=key, build=build)
+RECIPE = Recipe(name="frr", key=key, build=build)

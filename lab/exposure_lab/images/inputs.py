@@ -75,7 +75,8 @@ def tree_files(root: Path, sources: Iterable[str]) -> list[str]:
 
 def _walk(root: Path, top: Path) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(SKIP_SUFFIXES))
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in SKIP_DIRS and not d.endswith(SKIP_SUFFIXES))
         for name in sorted(filenames):
             if not name.endswith(SKIP_SUFFIXES):
                 yield (Path(dirpath) / name).relative_to(root).as_posix()

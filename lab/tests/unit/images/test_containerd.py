@@ -39,10 +39,9 @@ def test_imports_when_absent_then_skips(ctr: tuple[str, Path, Path], tmp_path: P
     assert import_into("/run/xl/node1/containerd.sock", "k8s.io", image, ctr=binary,
                        snapshotter="overlayfs")
     calls = log.read_text().splitlines()
-    assert calls == [
-        f"--address /run/xl/node1/containerd.sock --namespace k8s.io images ls --quiet name=={image.ref}",
-        f"--address /run/xl/node1/containerd.sock --namespace k8s.io images import --snapshotter overlayfs {image.archive}",
-    ]
+    prefix = "--address /run/xl/node1/containerd.sock --namespace k8s.io images"
+    assert calls == [f"{prefix} ls --quiet name=={image.ref}",
+                     f"{prefix} import --snapshotter overlayfs {image.archive}"]
     listing.write_text(image.ref + "\n")
     assert not import_into("/run/xl/node1/containerd.sock", "k8s.io", image, ctr=binary)
     assert import_into("/run/xl/node1/containerd.sock", "k8s.io", image, ctr=binary, force=True)

@@ -14,22 +14,20 @@ require (
 
 // Containous forks
 replace (
-	github.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1-0.20200324110947-a37a7636d23e
-	github.com/gorilla/mux => github.com/containous/mux v0.0.0-20250523120546-41b6ec3aed59 // fork
+	github.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1-0.2020
+	github.com/gorilla/mux => github.com/containous/mux v0.0.0-2025 // fork
 
 )
 
-replace github.com/mailgun/minheap => github.com/containous/minheap v0.0.0-20190809180810-6e71eb837595
+replace github.com/mailgun/minheap => github.com/containous/minheap v0.0.0-2019
 """
 
 
 def test_parse_replaces_block_and_single_lines() -> None:
     assert parse_replaces(TRAEFIK_LIKE) == [
-        "github.com/abbot/go-http-auth => github.com/containous/go-http-auth "
-        "v0.4.1-0.20200324110947-a37a7636d23e",
-        "github.com/gorilla/mux => github.com/containous/mux v0.0.0-20250523120546-41b6ec3aed59",
-        "github.com/mailgun/minheap => github.com/containous/minheap "
-        "v0.0.0-20190809180810-6e71eb837595",
+        "github.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1-0.2020",
+        "github.com/gorilla/mux => github.com/containous/mux v0.0.0-2025",
+        "github.com/mailgun/minheap => github.com/containous/minheap v0.0.0-2019",
     ]
 
 
@@ -42,8 +40,10 @@ def test_local_replacements_cannot_leave_their_module(line: str) -> None:
 
 def test_render_module() -> None:
     gomod, tools = render_module("exposurelab.invalid/t", "1.26", {"example.com/m/v3": "v3.1.0"},
-                                 ["example.com/a => example.com/b v1.0.0"], ["example.com/m/v3/cmd/m"])
-    assert gomod == ("module exposurelab.invalid/t\n\ngo 1.26\n\nrequire (\n\texample.com/m/v3 v3.1.0\n)\n"
+                                 ["example.com/a => example.com/b v1.0.0"],
+                                 ["example.com/m/v3/cmd/m"])
+    assert gomod == ("module exposurelab.invalid/t\n\ngo 1.26\n\n"
+                     "require (\n\texample.com/m/v3 v3.1.0\n)\n"
                      "\nreplace (\n\texample.com/a => example.com/b v1.0.0\n)\n")
     assert tools.startswith("//go:build tools\n\npackage tools\n")
     assert '\t_ "example.com/m/v3/cmd/m"\n' in tools
