@@ -20,7 +20,7 @@ from ..config import LabConfig
 from .model import Image
 
 RECORD = "image.json"
-KEEP = 3
+KEEP = 2
 
 
 class ImageCache:
