@@ -144,6 +144,11 @@ runtime: $(STAMP_MAIN) ## The baremetal-lb package: mypy --strict, import-linter
 golden: $(STAMP_MAIN) ## Rewrite the runtime's golden files (FRR renderings, printed ConfigMap imports)
 	cd runtime && ../$(VENV)/bin/python tests/golden.py
 
+# The lab's own unit tests (node files, image keys, archives, cache): they start no daemon.
+.PHONY: lab-unit
+lab-unit: $(STAMP_MAIN) ## The lab's unit tests (runs no daemon)
+	cd lab && ../$(VENV)/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit
+
 # The tarball is built once (core 2.21), then installed offline and exercised on both cores:
 # ansible-doc for the module and the filter, a module call (good and bad input), a filter call.
 COLLECTION_TARBALL = $(BUILD)/baremetal-exposure-$(shell sed -nE 's/^version: *//p' galaxy.yml).tar.gz
@@ -161,8 +166,8 @@ integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the l
 	$(VENV)/bin/pytest tests/integration -v
 
 .PHONY: test
-test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit runtime build integration (timed)
-	@.ci/timed deps venv lint sanity unit runtime build integration
+test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit lab-unit runtime build integration (timed)
+	@.ci/timed deps venv lint sanity unit lab-unit runtime build integration
 
 # --- Lab -------------------------------------------------------------------------------------
 

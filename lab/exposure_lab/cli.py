@@ -20,8 +20,12 @@ def _print_status(report: dict[str, Any]) -> None:
     for name, info in report["services"].items():
         state = "up" if info.get("up") else "DOWN"
         print(f"\n== {name}: {state}")
+        for node, about in (info.get("nodes", {}) if name == "nodes" else {}).items():
+            loaded = ", ".join(ref.rsplit("/", 1)[-1] for ref in about.get("images", []))
+            print(f"   {node}: kubelet pid {about.get('kubelet')}, containerd pid "
+                  f"{about.get('containerd')}, images loaded: {loaded or 'none'}")
         for key, value in info.items():
-            if key == "up":
+            if key == "up" or (name == "nodes" and key == "nodes"):
                 continue
             if isinstance(value, dict):
                 value = json.dumps(value, sort_keys=True)
@@ -36,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up = sub.add_parser("up", help="bring the lab up (idempotent)")
     p_up.add_argument("--only", nargs="+", choices=services.ALL,
                       help="only these services (the topology always comes up)")
+    p_up.add_argument("--kwok", action="store_true",
+                      help="KWOK paper nodes instead of real kubelets (for large --nodes)")
     sub.add_parser("down", help="stop everything the lab started and remove it")
     p_status = sub.add_parser("status", help="what runs where")
     p_status.add_argument("--json", action="store_true")
@@ -44,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     p_restart.add_argument("service", choices=services.ALL)
     args = parser.parse_args(argv)
 
-    config = LabConfig(nodes=args.nodes) if args.nodes else _current_config()
+    config = _current_config()
+    if args.nodes or getattr(args, "kwok", False):
+        config = LabConfig(nodes=args.nodes or 3, kwok=getattr(args, "kwok", False))
     try:
         if args.command == "up":
             lifecycle.up(config, args.only)
@@ -79,7 +87,8 @@ def _current_config() -> LabConfig:
 
     default = LabConfig()
     state = LabState.load(default.state_file)
-    return LabConfig(nodes=state.nodes) if state.nodes else default
+    kwok = bool(state.services.get("topology", {}).get("kwok", False))
+    return LabConfig(nodes=state.nodes, kwok=kwok) if state.nodes else default
 
 
 if __name__ == "__main__":

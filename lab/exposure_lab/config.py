@@ -46,6 +46,9 @@ class Host:
 @dataclass(frozen=True)
 class LabConfig:
     nodes: int = 3
+    # Real nodes (containerd + kubelet per node namespace) by default; KWOK's paper nodes for
+    # node counts real ones would not fit (scale benches), where nothing a pod runs is real.
+    kwok: bool = False
     prefix: str = "xl"
     run_dir: Path = field(default_factory=_default_run_dir)
     cache_dir: Path = field(default_factory=_default_cache_dir)

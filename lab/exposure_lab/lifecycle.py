@@ -116,6 +116,10 @@ def environment(config: LabConfig) -> dict[str, str]:
     if netbox:
         env["NETBOX_API"] = netbox["url"]
         env["NETBOX_TOKEN"] = netbox["token"]
+    for name, ref in sorted(lab.info("nodes").get("images", {}).items()):
+        # What the lab's inventory gives the roles as image references (built here, loaded
+        # into every node's containerd; content-addressed tags, so IfNotPresent is right).
+        env[f"EXPOSURE_LAB_IMAGE_{name.upper().replace('-', '_')}"] = ref
     if kea:
         env["KEA_API_URL"] = kea["url"]
         env["KEA_API_USER"] = kea["user"]

@@ -13,6 +13,7 @@ REGISTRY: dict[str, str] = {
     "kea": "exposure_lab.dhcp:Kea",
     "dnsmasq": "exposure_lab.dhcp:Dnsmasq",
     "kube": "exposure_lab.kube:KubeControlPlane",
+    "nodes": "exposure_lab.kube.nodes:KubeNodes",
     "netbox": "exposure_lab.netbox:NetBox",
 }
 

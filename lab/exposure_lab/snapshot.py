@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import LabConfig
+from .kube.host import read_sysctls, v1_hierarchies
 from .topology import existing_netns
 
 # Executables the lab starts; a new process running one of these after teardown is a leak.
 LAB_DAEMONS = (
     "zebra", "bgpd", "staticd", "bfdd", "kea-dhcp4", "kea-ctrl-agent", "dnsmasq", "udhcpc",
     "postgres", "redis-server", "gunicorn", "netbox", "etcd", "kube-apiserver",
-    "kube-controller-manager", "kube-scheduler", "kwok",
+    "kube-controller-manager", "kube-scheduler", "kwok", "kubelet", "containerd",
+    "containerd-shim-runc-v2", "kube-proxy", "runc", "http-backend", "traefik", "pause",
+    "baremetal-lb",
 )
 
 
@@ -43,6 +46,8 @@ class MachineSnapshot:
     mounts: frozenset[str]
     daemons: frozenset[tuple[int, str]]
     run_dir_exists: bool
+    cgroups: frozenset[str]            # the nodes' cgroup roots, in any v1 hierarchy
+    sysctls: tuple[tuple[str, str], ...]  # host values the kubelet changes
 
     @classmethod
     def take(cls, config: LabConfig) -> "MachineSnapshot":
@@ -54,6 +59,9 @@ class MachineSnapshot:
             daemons=frozenset((pid, cmd) for pid, cmd in _processes().items()
                               if _is_lab_daemon(cmd)),
             run_dir_exists=config.run_dir.exists(),
+            cgroups=frozenset(str(path) for hierarchy in v1_hierarchies()
+                              for path in hierarchy.glob("exposure-lab-*")),
+            sysctls=tuple(sorted(read_sysctls().items())),
         )
 
     def added_since(self, before: "MachineSnapshot") -> list[str]:
@@ -63,4 +71,7 @@ class MachineSnapshot:
         added += [f"process {pid}: {cmd}" for pid, cmd in sorted(self.daemons - before.daemons)]
         if self.run_dir_exists and not before.run_dir_exists:
             added.append("the lab run directory")
+        added += [f"cgroup {c}" for c in sorted(self.cgroups - before.cgroups)]
+        added += [f"sysctl {k}={v} (was {dict(before.sysctls).get(k)})"
+                  for k, v in self.sysctls if (k, v) not in before.sysctls]
         return added

@@ -61,6 +61,7 @@ class Topology:
             self.name,
             {
                 "nodes": cfg.nodes,
+                "kwok": cfg.kwok,
                 "lan": {"ipv4": str(LAN_V4), "ipv6": str(LAN_V6), "netns": cfg.lan_netns},
                 "gateway": {"ipv4": cfg.gateway_v4, "ipv6": cfg.gateway_v6},
                 "mgmt": {"dev": cfg.mgmt_veth, "ipv4": cfg.mgmt_ipv4, "ipv6": cfg.mgmt_ipv6},

@@ -1,9 +1,10 @@
-"""etcd + kube-apiserver + kube-controller-manager + kube-scheduler + KWOK, as lab daemons.
+"""etcd + kube-apiserver + kube-controller-manager + kube-scheduler, as lab daemons.
 
 The apiserver listens on the lab's management address (a veth in the root namespace that the
 `topology` service creates), so node namespaces reach it at https://198.51.100.250:6443; the
-other daemons stay on 127.0.0.1. Nodes node1..N exist as KWOK-managed Node objects whose
-InternalIP is the namespace's address; KWOK makes them Ready and runs their pods on paper.
+other daemons stay on 127.0.0.1. The nodes are real (the `nodes` service: kubelet and containerd
+in each node namespace), or, with `lab up --kwok`, KWOK-managed Node objects whose InternalIP
+is the namespace's address, Ready on paper and running nothing.
 """
 
 from __future__ import annotations
@@ -23,22 +24,29 @@ import yaml
 
 from ..core import Lab, LabError, tail
 from . import build, manifests
+from .node_files import SERVICE_CIDR_V4, SERVICE_CIDR_V6
 from .pki import Pair, Pki
 
 NAME = "kube"
 # Dual-stack, so that Services may ask for IPv6 or both families (the IPv6 half is a
 # documentation prefix: ClusterIPs never leave the apiserver in this lab).
-SERVICE_CIDR = "10.96.0.0/16,2001:db8:96::/112"
+SERVICE_CIDR = f"{SERVICE_CIDR_V4},{SERVICE_CIDR_V6}"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 STAGES = Path(__file__).with_name("kwok-stages.yaml")
-# Start order; `down` goes the other way.
+# Start order; `down` goes the other way. KWOK only runs in a `--kwok` lab.
 COMPONENTS = ("etcd", "apiserver", "controller-manager", "scheduler", "kwok")
+
+
+def components(lab: Lab) -> tuple[str, ...]:
+    return COMPONENTS if lab.config.kwok else COMPONENTS[:-1]
 CLIENTS = {  # file name -> (CN, O)
     "admin": ("kubernetes-admin", "system:masters"),
     "controller-manager": ("system:kube-controller-manager", None),
     "scheduler": ("system:kube-scheduler", None),
     "kwok": ("kwok-controller", "system:masters"),
     "front-proxy-client": ("front-proxy-client", None),  # the aggregator's, as kubeadm's
+    # The apiserver's client certificate towards kubelets (logs, exec), as kubeadm's.
+    "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
 }
 KUBECONFIGS = ("admin", "controller-manager", "scheduler", "kwok")
 
@@ -89,13 +97,13 @@ class KubeControlPlane:
 
     # -- up ---------------------------------------------------------------------------------
     def up(self, lab: Lab) -> None:
-        if all(lab.alive(_key(c)) for c in COMPONENTS) and self._ready(lab):
+        if all(lab.alive(_key(c)) for c in components(lab)) and self._ready(lab):
             return
         started = time.monotonic()
-        if not build.is_built(lab.config):
+        if not build.is_built(lab.config, kwok=lab.config.kwok):
             print("kube: building the control plane from source (once; several minutes)",
                   file=sys.stderr, flush=True)
-        bins = build.build(lab.config)
+        bins = build.build(lab.config, kwok=lab.config.kwok)
         self._check_bind_address(lab)
         d = self.dir(lab)
         d.mkdir(parents=True, exist_ok=True)
@@ -139,6 +147,9 @@ class KubeControlPlane:
             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
             f"--proxy-client-cert-file={pki.client('front-proxy-client').cert}",
             f"--proxy-client-key-file={pki.client('front-proxy-client').key}",
+            f"--kubelet-client-certificate={pki.client('apiserver-kubelet-client').cert}",
+            f"--kubelet-client-key={pki.client('apiserver-kubelet-client').key}",
+            "--kubelet-preferred-address-types=InternalIP",
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
             "--enable-admission-plugins=NodeRestriction",
@@ -172,6 +183,13 @@ class KubeControlPlane:
             f"--secure-port={ports['scheduler']}",
             f"--cert-dir={d / 'scheduler-certs'}",
         ], cwd=d)
+        if lab.config.kwok:
+            self._start_kwok(lab, bins, ports)
+            self._populate(lab)
+        self._record(lab, ports, start_seconds=round(time.monotonic() - started, 1))
+
+    def _start_kwok(self, lab: Lab, bins: build.Binaries, ports: dict[str, int]) -> None:
+        d = self.dir(lab)
         lab.spawn(_key("kwok"), [
             str(bins.kwok),
             f"--kubeconfig={self.kubeconfig(lab, 'kwok')}",
@@ -184,9 +202,6 @@ class KubeControlPlane:
             "--node-lease-duration-seconds=40",
             f"--server-address=127.0.0.1:{ports['kwok']}",
         ], cwd=d)
-        self._record(lab, ports)
-        self._populate(lab)
-        self._record(lab, ports, start_seconds=round(time.monotonic() - started, 1))
 
     def restart_apiserver(self, lab: Lab) -> float:
         """Stop kube-apiserver and start it again with the same flags, etcd untouched (what a
@@ -289,7 +304,7 @@ class KubeControlPlane:
     def _populate(self, lab: Lab) -> None:
         from . import objects
 
-        objects.populate(self, lab)
+        objects.populate_kwok(self, lab)
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _record(self, lab: Lab, ports: dict[str, int], **extra: Any) -> None:
@@ -300,7 +315,7 @@ class KubeControlPlane:
             "etcd": f"http://127.0.0.1:{ports['etcd_client']}",
             "ca": str(self.dir(lab) / "pki" / "ca.crt"),
             "nodes": [h.name for h in lab.config.node_hosts],
-            "pids": {c: lab.pid(_key(c)) for c in COMPONENTS},
+            "pids": {c: lab.pid(_key(c)) for c in components(lab)},
             "ports": ports,
             **{k: v for k, v in lab.info(NAME).items() if k == "start_seconds"},
             **extra,
@@ -309,10 +324,10 @@ class KubeControlPlane:
 
     def status(self, lab: Lab) -> dict[str, Any]:
         info = dict(lab.info(NAME))
-        info["alive"] = {c: lab.alive(_key(c)) for c in COMPONENTS}
-        info["rss_kib"] = {c: _rss_kib(lab.pid(_key(c))) for c in COMPONENTS}
+        info["alive"] = {c: lab.alive(_key(c)) for c in components(lab)}
+        info["rss_kib"] = {c: _rss_kib(lab.pid(_key(c))) for c in components(lab)}
         info["readyz"] = self._ready(lab)
-        info["built"] = build.is_built(lab.config)
+        info["built"] = build.is_built(lab.config, kwok=lab.config.kwok)
         info["up"] = all(info["alive"].values()) and info["readyz"]
         return info
 

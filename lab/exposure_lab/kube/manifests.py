@@ -1,4 +1,5 @@
-"""Objects the lab puts into the cluster: KWOK nodes and a kubeadm-shaped kube-proxy."""
+"""Objects the lab puts into the cluster: a kubeadm-shaped kube-proxy (and KWOK's paper nodes
+for large node counts)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ KWOK_SELECTOR = f"{KWOK_ANNOTATION}=fake"
 
 # kubeadm's kube-proxy config.conf, as `kubeadm init` writes it (sorted keys, zero values kept),
 # so that anything editing it the way it would edit a real cluster's (strictARP!) works here.
+# Lab differences, each needed to run kube-proxy inside a network namespace on this kernel:
+# - mode nftables: the kernel has no IPVS (docs/lab.md says what the lab can show of IPVS);
+# - conntrack maxPerCore/min 0 and timeouts 0s: conntrack sysctls are read-only outside the
+#   initial namespace, and 0 means "leave them";
+# - nodePortAddresses [primary] and iptables.localhostNodePorts false: NodePorts on the node's
+#   LAN address only, no route_localnet;
+# - the cluster CIDR is the lab's pod network (node_files.CLUSTER_CIDR).
 KUBE_PROXY_CONFIG = """\
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 bindAddress: 0.0.0.0
@@ -19,14 +27,14 @@ clientConnection:
   contentType: ""
   kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
   qps: 0
-clusterCIDR: 10.244.0.0/16
+clusterCIDR: 198.19.128.0/17
 configSyncPeriod: 0s
 conntrack:
-  maxPerCore: null
-  min: null
+  maxPerCore: 0
+  min: 0
   tcpBeLiberal: false
-  tcpCloseWaitTimeout: null
-  tcpEstablishedTimeout: null
+  tcpCloseWaitTimeout: 0s
+  tcpEstablishedTimeout: 0s
   udpStreamTimeout: 0s
   udpTimeout: 0s
 detectLocal:
@@ -37,7 +45,7 @@ enableProfiling: false
 healthzBindAddress: ""
 hostnameOverride: ""
 iptables:
-  localhostNodePorts: null
+  localhostNodePorts: false
   masqueradeAll: false
   masqueradeBit: null
   minSyncPeriod: 0s
@@ -61,13 +69,14 @@ logging:
       infoBufferSize: "0"
   verbosity: 0
 metricsBindAddress: ""
-mode: ipvs
+mode: nftables
 nftables:
   masqueradeAll: false
   masqueradeBit: null
   minSyncPeriod: 0s
   syncPeriod: 0s
-nodePortAddresses: null
+nodePortAddresses:
+- primary
 oomScoreAdj: null
 portRange: ""
 showHiddenMetricsForVersion: ""
@@ -146,7 +155,7 @@ def kube_proxy_configmap(server: str) -> dict[str, Any]:
     }
 
 
-def kube_proxy_daemonset(version: str) -> dict[str, Any]:
+def kube_proxy_daemonset(image: str, xtables_lock: str) -> dict[str, Any]:
     labels = {"k8s-app": "kube-proxy"}
     return {
         "apiVersion": "apps/v1",
@@ -161,7 +170,7 @@ def kube_proxy_daemonset(version: str) -> dict[str, Any]:
                     "containers": [
                         {
                             "name": "kube-proxy",
-                            "image": f"registry.k8s.io/kube-proxy:{version}",
+                            "image": image,
                             "imagePullPolicy": "IfNotPresent",
                             "command": [
                                 "/usr/local/bin/kube-proxy",
@@ -190,8 +199,10 @@ def kube_proxy_daemonset(version: str) -> dict[str, Any]:
                     "tolerations": [{"operator": "Exists"}],
                     "volumes": [
                         {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
+                        # The lab's own lock file: each node is a network namespace, and
+                        # the host's /run/xtables.lock belongs to the host.
                         {"name": "xtables-lock",
-                         "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
+                         "hostPath": {"path": xtables_lock, "type": "FileOrCreate"}},
                         {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}},
                     ],
                 },

@@ -14,6 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = dt.timedelta(days=3650)
+# The `kubernetes` Service's ClusterIP: the first address of the Service CIDR
+# (node_files.SERVICE_CIDR_V4); pods reach the apiserver there.
+KUBERNETES_SERVICE_IP = "198.19.0.1"
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class Pki:
                 for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                           "kubernetes.default.svc.cluster.local")
             ]
-            for ip in dict.fromkeys(["127.0.0.1", "10.96.0.1", self.bind_address]):
+            for ip in dict.fromkeys(["127.0.0.1", KUBERNETES_SERVICE_IP, self.bind_address]):
                 sans.append(x509.IPAddress(ipaddress.ip_address(ip)))
             self._issue(self.apiserver, _name("kube-apiserver"), sans, server=True)
         for fname, (cn, org) in clients.items():
