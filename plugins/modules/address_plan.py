@@ -138,13 +138,11 @@ errors:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._site_model import (
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+from ansible_collections.baremetal.exposure.plugins.module_utils._site.model import (
     SiteModelError,
     build_plan,
 )
@@ -174,6 +172,20 @@ def _temp_file(module, content):
     return temp
 
 
+def plan_result(module):
+    try:
+        plan = build_plan(module.params["site"], module.params["other_sites"])
+    except SiteModelError as exc:
+        raise ExposureError(
+            "The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
+            errors=exc.errors)
+    result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
+    if module.params["report_path"]:
+        result["changed"], result["diff"] = write_report(module, module.params["report_path"],
+                                                         plan["report_markdown"])
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -183,22 +195,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    try:
-        plan = build_plan(module.params["site"], module.params["other_sites"])
-    except SiteModelError as exc:
-        module.fail_json(
-            msg="The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
-            errors=exc.errors, changed=False,
-        )
-    result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
-    if module.params["report_path"]:
-        result["changed"], diff = write_report(module, module.params["report_path"],
-                                               plan["report_markdown"])
-        if module._diff:
-            result["diff"] = diff
-    module.exit_json(**result)
+    _module.run(module, lambda: plan_result(module))
 
 
 if __name__ == "__main__":

@@ -163,20 +163,15 @@ restart_needed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import base
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.dnsmasq import (
     DnsmasqBackend,
 )
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import (
-    KeaBackend,
-    KeaClient,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import KeaBackend
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea_client import KeaClient
 
 
 def make_backend(module):
@@ -193,6 +188,15 @@ def make_backend(module):
         module.fail_json(msg="backend=dnsmasq needs ranges_file (the file with the dhcp-range lines)")
     return DnsmasqBackend(module, p["ranges_file"], p["main_config"], p["leases_file"],
                           p["backup_dir"], module.get_bin_path("dnsmasq", required=True))
+
+
+def reserve(module):
+    backend = make_backend(module)
+    result = base.run(backend, module.params["exclude"], module.check_mode,
+                      module.params["ignore_existing_leases"])
+    if module.params["backend"] == "dnsmasq":
+        result.setdefault("restart_needed", result["changed"])
+    return result
 
 
 def main():
@@ -215,19 +219,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    backend = make_backend(module)
-    try:
-        result = base.run(backend, module.params["exclude"], module.check_mode,
-                          module.params["ignore_existing_leases"])
-    except base.ReservationError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if module.params["backend"] == "dnsmasq":
-        result.setdefault("restart_needed", result["changed"])
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    _module.run(module, lambda: reserve(module))
 
 
 if __name__ == "__main__":

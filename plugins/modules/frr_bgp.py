@@ -402,7 +402,7 @@ parsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._router.base import RouterError
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_apply import FrrBackend
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_resource import (
     STATES,
@@ -483,14 +483,9 @@ def main():
         module.run_command, vty_socket=params["vty_socket"],
         config_dir=params["config_dir"], reload_script=params["reload_script"],
         tmpdir=module.tmpdir)
-    try:
-        result = run(backend, params["state"], config=params["config"],
-                     running_config=params["running_config"], check_mode=module.check_mode)
-    except RouterError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    _module.run(module, lambda: run(
+        backend, params["state"], config=params["config"],
+        running_config=params["running_config"], check_mode=module.check_mode), libraries=())
 
 
 if __name__ == "__main__":

@@ -186,17 +186,26 @@ created_objects:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._netbox_client import (
-    NetBoxClient,
-    NetBoxError,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.netbox_client import NetBoxClient
+
+
+def reserve(module):
+    p = module.params
+    client = NetBoxClient(p["url"] or os.environ.get("NETBOX_API"),
+                          p["token"] or os.environ.get("NETBOX_TOKEN"),
+                          validate_certs=p["validate_certs"], timeout=p["timeout"])
+    if p["state"] == "pruned":
+        return netbox.run_prune(client, p["site"], p["keep_pools"], module.check_mode)
+    if p["state"] == "absent":
+        return netbox.run_absent(client, p["site"], p["pool"], module.check_mode)
+    spec = dict((k, p[k]) for k in ("site", "pool", "vrf", "tenant", "role", "tags", "status"))
+    spec["description"] = p["description"] or (
+        "Kubernetes load balancer, site %s, pool %s" % (p["site"], p["pool"]))
+    return netbox.run_present(client, spec, p["ranges"], p["subnets"], module.check_mode)
 
 
 def main():
@@ -226,27 +235,7 @@ def main():
         ],
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    p = module.params
-    try:
-        client = NetBoxClient(p["url"] or os.environ.get("NETBOX_API"),
-                              p["token"] or os.environ.get("NETBOX_TOKEN"),
-                              validate_certs=p["validate_certs"], timeout=p["timeout"])
-        if p["state"] == "pruned":
-            result = netbox.run_prune(client, p["site"], p["keep_pools"], module.check_mode)
-        elif p["state"] == "absent":
-            result = netbox.run_absent(client, p["site"], p["pool"], module.check_mode)
-        else:
-            spec = dict((k, p[k]) for k in ("site", "pool", "vrf", "tenant", "role", "tags", "status"))
-            spec["description"] = p["description"] or (
-                "Kubernetes load balancer, site %s, pool %s" % (p["site"], p["pool"]))
-            result = netbox.run_present(client, spec, p["ranges"], p["subnets"], module.check_mode)
-    except (NetBoxError, netbox.NetBoxReservationError) as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    _module.run(module, lambda: reserve(module))
 
 
 if __name__ == "__main__":

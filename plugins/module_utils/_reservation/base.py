@@ -16,13 +16,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
     parse_specs,
 )
 
 
-class ReservationError(Exception):
+class ReservationError(ExposureError):
     """A backend cannot read, plan or apply; the message names the thing and the fix."""
 
 

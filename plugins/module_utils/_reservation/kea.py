@@ -17,14 +17,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import copy
 import json
 import os
 import time
-from urllib.error import HTTPError, URLError
-
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
@@ -41,65 +37,6 @@ FAMILY = {
     "dhcp4": {"root": "Dhcp4", "subnets": "subnet4", "leases": "lease4-get-all", "version": 4},
     "dhcp6": {"root": "Dhcp6", "subnets": "subnet6", "leases": "lease6-get-all", "version": 6},
 }
-
-
-class KeaClient:
-    """Commands to one Kea service through the control agent. ``transport`` is open_url's
-    signature (a fake in unit tests)."""
-
-    def __init__(self, url, username=None, password=None, service="dhcp4",
-                 validate_certs=True, timeout=10, transport=None):
-        self.url = url
-        self.username = username
-        self.password = password
-        self.service = service
-        self.validate_certs = validate_certs
-        self.timeout = timeout
-        self.transport = transport or open_url
-
-    def command(self, command, arguments=None, accept=(0,)):
-        body = {"command": command, "service": [self.service]}
-        if arguments is not None:
-            body["arguments"] = arguments
-        headers = {"Content-Type": "application/json"}
-        if self.username:
-            token = "%s:%s" % (self.username, self.password or "")
-            headers["Authorization"] = "Basic " + base64.b64encode(
-                token.encode("utf-8")).decode("ascii")
-        try:
-            response = self.transport(
-                self.url, data=json.dumps(body), headers=headers, method="POST",
-                validate_certs=self.validate_certs, timeout=self.timeout,
-            )
-            text = response.read()
-        except HTTPError as exc:
-            if exc.code in (401, 403):
-                raise ReservationError(
-                    "the Kea control agent at %s refused the credentials (HTTP %d) for user %r; "
-                    "set username/password (KEA_API_USER/KEA_API_PASSWORD) to a client of its "
-                    "'authentication' section" % (self.url, exc.code, self.username or "")
-                )
-            raise ReservationError("the Kea control agent at %s answered HTTP %d to %s: %s"
-                                   % (self.url, exc.code, command, exc.reason))
-        except (URLError, OSError, ValueError) as exc:
-            raise ReservationError(
-                "cannot reach the Kea control agent at %s (%s): %s; check url (KEA_API_URL) "
-                "and that kea-ctrl-agent runs and listens there"
-                % (self.url, command, getattr(exc, "reason", exc))
-            )
-        try:
-            answer = json.loads(text)
-        except ValueError:
-            raise ReservationError("the Kea control agent at %s answered %s with something "
-                                   "that is not JSON: %r" % (self.url, command, text[:200]))
-        if isinstance(answer, list):
-            answer = answer[0] if answer else {}
-        if answer.get("result") not in accept:
-            raise ReservationError(
-                "Kea %s (service %s at %s) failed with result %s: %s"
-                % (command, self.service, self.url, answer.get("result"), answer.get("text"))
-            )
-        return answer
 
 
 def _pool_range(pool, where):

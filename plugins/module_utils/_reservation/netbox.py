@@ -22,15 +22,12 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._deps import netaddr
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
     parse_specs,
 )
-
-try:
-    import netaddr
-except ImportError:  # reported by the module through _ranges.HAS_NETADDR
-    netaddr = None
 
 MANAGED_TAG = "baremetal-exposure"
 MARKER = "baremetal.exposure pool: %s"
@@ -40,7 +37,7 @@ IN_USE_PREFIX_STATUSES = ("active", "reserved")
 RANGES = "ipam/ip-ranges/"
 
 
-class NetBoxReservationError(Exception):
+class NetBoxReservationError(ExposureError):
     """Bad input, or something else claims the pool's addresses; names them and the fix."""
 
 

@@ -1,7 +1,7 @@
 """The address_plan preflight against the lab inventory.
 
 The lab site must pass and give every host of site_lab the same exposure_plan; every bad site
-of the unit catalogue (tests/unit/plugins/module_utils/test__site_model.yml), written as an
+of the unit catalogue (tests/unit/plugins/module_utils/_site/test_site_model.yml), written as an
 inventory, must make playbooks/site.yml fail in its preflight play with the expected message,
 and leave Kea, dnsmasq and NetBox byte-for-byte as they were.
 """
@@ -26,7 +26,7 @@ from ansible_runner import REPO, AnsibleRunner
 
 HERE = Path(__file__).resolve().parent
 LAB_INVENTORY = REPO / "lab" / "inventory"
-CASES = yaml.safe_load((REPO / "tests/unit/plugins/module_utils/test__site_model.yml").read_text())
+CASES = yaml.safe_load((REPO / "tests/unit/plugins/module_utils/_site/test_site_model.yml").read_text())
 BAD = [case for case in CASES["bad"] if case.get("inventory", True)]
 DNSMASQ_DIR = Path("/run/exposure-lab/dnsmasq")
 ROLE = "baremetal.exposure.address_plan : "

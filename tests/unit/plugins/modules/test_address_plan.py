@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.baremetal.exposure.plugins.module_utils import _deps
 from ansible_collections.baremetal.exposure.plugins.modules import address_plan
 
 SITE = {
@@ -95,6 +96,6 @@ def test_report_directory_missing(monkeypatch, tmp_path):
 
 
 def test_missing_netaddr(monkeypatch, tmp_path):
-    monkeypatch.setattr(address_plan, "HAS_NETADDR", False)
+    monkeypatch.setitem(_deps._IMPORT_ERRORS, "netaddr", "Traceback: no netaddr")
     out = run_module(monkeypatch, tmp_path, {"site": SITE})
     assert out.failed and "netaddr" in out.result["msg"]

@@ -11,16 +11,13 @@ import copy
 import io
 import json
 import os
-from urllib.error import HTTPError, URLError
 
 import pytest
 import yaml
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import base
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import (
-    KeaBackend,
-    KeaClient,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import KeaBackend
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea_client import KeaClient
 
 with open(os.path.join(os.path.dirname(__file__), "test_reservation_kea.yml")) as _f:
     CASES = yaml.safe_load(_f)
@@ -84,30 +81,3 @@ def test_http_sequence(case):
         result = base.run(backend, case["exclude"], case.get("check_mode", False))
         assert result["changed"] is case["changed"]
     assert agent.commands == case["commands"]
-
-
-def _raising(exc):
-    def transport(*args, **kwargs):
-        raise exc
-    return transport
-
-
-@pytest.mark.parametrize("exc,message", [
-    (URLError("[Errno 111] Connection refused"), "cannot reach the Kea control agent at " + URL),
-    (HTTPError(URL, 401, "Unauthorized", {}, None), "refused the credentials (HTTP 401) for user 'admin'"),
-])
-def test_transport_errors_name_the_url(exc, message):
-    client = KeaClient(URL, "admin", "wrong", transport=_raising(exc))
-    with pytest.raises(base.ReservationError) as err:
-        client.command("config-get")
-    assert message in str(err.value)
-
-
-def test_basic_auth_header():
-    seen = {}
-
-    def transport(url, data=None, headers=None, **kwargs):
-        seen.update(headers)
-        return io.BytesIO(b'[{"result": 0}]')
-    KeaClient(URL, "admin", "secret", transport=transport).command("version-get")
-    assert seen["Authorization"] == "Basic YWRtaW46c2VjcmV0"

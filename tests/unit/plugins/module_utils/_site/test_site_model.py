@@ -13,9 +13,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _site_model
+from ansible_collections.baremetal.exposure.plugins.module_utils._site import model as _site_model
 
-with open(os.path.join(os.path.dirname(__file__), "test__site_model.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_site_model.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 BAD = [case for case in CASES["bad"] if case.get("unit", True)]
@@ -95,20 +95,6 @@ def test_all_errors_are_reported_at_once():
 def test_site_must_be_a_dict():
     with pytest.raises(_site_model.SiteModelError, match="must be a dict"):
         _site_model.build_plan(["lab"])
-
-
-def test_report_lists_pools_and_context_in_address_order():
-    site, other_sites = apply_case({})
-    report = _site_model.build_plan(site, other_sites)["report_markdown"]
-    lines = report.splitlines()
-    assert "| 198.51.100.180-198.51.100.199 | 20 | services | layer2 | services | " \
-           "Kubernetes load balancer, site lab, pool services |" in lines
-    pools = [line for line in lines if line.startswith("| 198.51.100.2") or line.startswith("| 198.51.100.18")]
-    assert pools[0].startswith("| 198.51.100.180") and pools[1].startswith("| 198.51.100.200")
-    assert lines.index("| 198.51.100.1 | 1 | gateway of 198.51.100.0/24 |") < \
-        lines.index("| 198.51.100.100-198.51.100.179 | 80 | DHCP dynamic range (kea) |")
-    assert "| 198.51.100.11 | 1 | node node1 |" in lines
-    assert "| 198.51.100.90 | 1 | reserved: printer (Kea host reservation) |" in lines
 
 
 def test_other_sites_with_bad_specs_are_skipped():

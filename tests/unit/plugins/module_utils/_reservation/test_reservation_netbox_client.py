@@ -16,9 +16,9 @@ import yaml
 
 from urllib.error import HTTPError, URLError
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _netbox_client as nbc
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox_client as nbc
 
-with open(os.path.join(os.path.dirname(__file__), "test__netbox_client.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_reservation_netbox_client.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 TOKEN = "nbt_key.s3cretvalue"

@@ -17,16 +17,17 @@ __metaclass__ = type
 
 import json
 import re
-
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+
 _V1_TOKEN = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
-class NetBoxError(Exception):
+class NetBoxError(ExposureError):
     """NetBox cannot be reached or refused a request; the message names the URL and the fix."""
 
 

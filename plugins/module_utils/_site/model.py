@@ -20,12 +20,12 @@ __metaclass__ = type
 import difflib
 import re
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _plan_report
-from ansible_collections.baremetal.exposure.plugins.module_utils import _site_model_checks
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
     parse_range,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._site import checks, report
 
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAME_MAX = 63
@@ -42,12 +42,12 @@ STANDARD_COMMUNITY_RE = re.compile(r"^(\d+):(\d+)$")
 LARGE_COMMUNITY_RE = re.compile(r"^(?:large:)?(\d+):(\d+):(\d+)$")
 
 
-class SiteModelError(ValueError):
+class SiteModelError(ExposureError):
     """A site definition is invalid; ``errors`` lists every problem found."""
 
     def __init__(self, errors):
         self.errors = list(errors)
-        super(SiteModelError, self).__init__("\n".join(self.errors))
+        super(SiteModelError, self).__init__("\n".join(self.errors), errors=self.errors)
 
 
 class Errors:
@@ -390,7 +390,7 @@ def build_plan(site, other_sites=None):
         "lan": lan, "nodes": nodes, "reserved": reserved, "dhcp_ranges": dhcp_ranges,
         "pools": pools, "other": parse_other_sites(other_sites), "lan_complete": lan_complete,
     }
-    _site_model_checks.run_checks(errors, context)
+    checks.run_checks(errors, context)
     if errors.items:
         raise SiteModelError(errors.items)
 
@@ -407,7 +407,7 @@ def build_plan(site, other_sites=None):
         "dhcp": {"backend": dhcp_backend, "dynamic_ranges": merge_ranges([x for dummy, x in dhcp_ranges])},
         "ipam": {"backend": ipam_backend},
     }
-    plan["report_markdown"] = _plan_report.render(plan)
+    plan["report_markdown"] = report.render(plan)
     return plan
 
 
