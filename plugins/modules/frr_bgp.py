@@ -53,7 +53,10 @@ options:
     choices: [merged, replaced, overridden, deleted, gathered, rendered, parsed]
     default: merged
   running_config:
-    description: FRR configuration text to parse with O(state=parsed).
+    description:
+      - FRR configuration text to parse with O(state=parsed).
+      - It usually holds passwords, so it is not echoed back (C(no_log)); the passwords in the
+        parsed result are masked.
     type: str
   vty_socket:
     description: Directory of FRR's vty sockets (C(vtysh --vty_socket), frr-reload.py C(--rundir)).
@@ -68,7 +71,14 @@ options:
     type: path
     default: /usr/lib/frr/frr-reload.py
   config:
-    description: The BGP configuration.
+    description:
+      - The BGP configuration.
+      - Every value is checked against what FRR 8.4 takes before anything is rendered, and the
+        module fails naming each option that FRR would refuse or read differently. Names
+        (peer groups, prefix-lists, route-maps) are one word of letters, digits, C(_), C(.)
+        and C(-) starting with a letter, at most 128 characters; descriptions are printable
+        ASCII on one line, at most 80 characters, single spaces; passwords are 1-80 printable
+        ASCII characters without spaces.
     type: dict
     suboptions:
       asn:
@@ -85,17 +95,17 @@ options:
         elements: dict
         suboptions:
           name:
-            description: The peer group's name.
+            description: The peer group's name (a name, see O(config)).
             type: str
             required: true
           remote_as:
             description: The peer's AS number, or V(external)/V(internal).
             type: str
           description:
-            description: Free text shown in C(show bgp summary).
+            description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
             type: str
           password:
-            description: TCP MD5 password of the session.
+            description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
             type: str
           bfd:
             description: Watch the session with BFD (needs bfdd).
@@ -170,10 +180,10 @@ options:
             description: The peer's AS number, or V(external)/V(internal).
             type: str
           description:
-            description: Free text shown in C(show bgp summary).
+            description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
             type: str
           password:
-            description: TCP MD5 password of the session.
+            description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
             type: str
           bfd:
             description: Watch the session with BFD (needs bfdd).
@@ -372,7 +382,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 before:
-  description: The modelled configuration before the run (structured, as O(config)).
+  description:
+    - The modelled configuration before the run (structured, as O(config)).
+    - Every password is masked, including those of peers the module was not given.
   returned: when O(state) is merged, replaced, overridden or deleted
   type: dict
 after:
@@ -386,16 +398,16 @@ commands:
   elements: str
   sample: ["router bgp 64512", " neighbor 198.51.100.11 peer-group EXPOSURE-lab"]
 gathered:
-  description: The running configuration as structured data.
+  description: The running configuration as structured data (passwords masked).
   returned: when O(state=gathered)
   type: dict
 rendered:
-  description: O(config) as FRR configuration lines.
+  description: O(config) as FRR configuration lines (passwords masked).
   returned: when O(state=rendered)
   type: list
   elements: str
 parsed:
-  description: O(running_config) as structured data.
+  description: O(running_config) as structured data (passwords masked).
   returned: when O(state=parsed)
   type: dict
 """
@@ -464,7 +476,8 @@ def argument_spec():
     )
     return dict(
         state=dict(type="str", choices=list(STATES), default="merged"),
-        running_config=dict(type="str"),
+        # FRR text, usually with the peers' passwords in it: never echoed back in `invocation`.
+        running_config=dict(type="str", no_log=True),
         vty_socket=dict(type="path", default="/var/run/frr"),
         config_dir=dict(type="path", default="/etc/frr"),
         reload_script=dict(type="path", default="/usr/lib/frr/frr-reload.py"),
