@@ -34,6 +34,7 @@ description:
     sent as C(Bearer), older 40-character tokens as C(Token).
 extends_documentation_fragment:
   - baremetal.exposure._attributes
+  - baremetal.exposure._connection.netbox
 attributes:
   check_mode:
     support: full
@@ -42,25 +43,6 @@ attributes:
     details:
       - The managed fields of the pool's ranges before and after.
 options:
-  url:
-    description:
-      - The NetBox URL, for example V(https://netbox.example.com). A trailing C(/api) is
-        accepted.
-      - Defaults to the environment variable E(NETBOX_API).
-    type: str
-  token:
-    description:
-      - The NetBox API token, v2 (C(nbt_<key>.<secret>)) or v1 (40 hexadecimal characters).
-      - Defaults to the environment variable E(NETBOX_TOKEN).
-    type: str
-  validate_certs:
-    description: Whether to validate NetBox's TLS certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for each NetBox request.
-    type: int
-    default: 30
   site:
     description:
       - The site name; its tag C(site-<site>) marks the ranges of this site.
@@ -137,8 +119,8 @@ seealso:
 EXAMPLES = r"""
 - name: Reserve the ingress pool in NetBox
   baremetal.exposure.netbox_ip_range:
-    url: https://netbox.example.com
-    token: "{{ netbox_token }}"
+    netbox_url: https://netbox.example.com
+    netbox_token: "{{ netbox_token }}"
     site: lab
     pool: ingress
     ranges:
@@ -184,20 +166,19 @@ created_objects:
   sample: [ipam/roles kubernetes-load-balancer, extras/tags k8s-lb-pool]
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.baremetal.exposure.plugins.module_utils import _module
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import connection, netbox
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.netbox_client import NetBoxClient
 
 
 def reserve(module):
     p = module.params
-    client = NetBoxClient(p["url"] or os.environ.get("NETBOX_API"),
-                          p["token"] or os.environ.get("NETBOX_TOKEN"),
-                          validate_certs=p["validate_certs"], timeout=p["timeout"])
+    connection.check_netbox(p)
+    netbox.check_fields(p)
+    client = NetBoxClient(p["netbox_url"], p["netbox_token"],
+                          validate_certs=p["netbox_validate_certs"], timeout=p["netbox_timeout"])
     if p["state"] == "pruned":
         return netbox.run_prune(client, p["site"], p["keep_pools"], module.check_mode)
     if p["state"] == "absent":
@@ -209,25 +190,23 @@ def reserve(module):
 
 
 def main():
+    argument_spec = connection.netbox_argument_spec()
+    argument_spec.update(
+        site=dict(type="str", required=True),
+        pool=dict(type="str"),
+        ranges=dict(type="list", elements="raw"),
+        subnets=dict(type="list", elements="str", default=[]),
+        vrf=dict(type="str"),
+        tenant=dict(type="str"),
+        role=dict(type="str", default="kubernetes-load-balancer"),
+        tags=dict(type="list", elements="str", default=["k8s-lb-pool"]),
+        description=dict(type="str"),
+        status=dict(type="str", default="reserved", choices=["reserved", "active", "deprecated"]),
+        keep_pools=dict(type="list", elements="str"),
+        state=dict(type="str", default="present", choices=["present", "absent", "pruned"]),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str"),
-            token=dict(type="str", no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            timeout=dict(type="int", default=30),
-            site=dict(type="str", required=True),
-            pool=dict(type="str"),
-            ranges=dict(type="list", elements="raw"),
-            subnets=dict(type="list", elements="str", default=[]),
-            vrf=dict(type="str"),
-            tenant=dict(type="str"),
-            role=dict(type="str", default="kubernetes-load-balancer"),
-            tags=dict(type="list", elements="str", default=["k8s-lb-pool"]),
-            description=dict(type="str"),
-            status=dict(type="str", default="reserved", choices=["reserved", "active", "deprecated"]),
-            keep_pools=dict(type="list", elements="str"),
-            state=dict(type="str", default="present", choices=["present", "absent", "pruned"]),
-        ),
+        argument_spec=argument_spec,
         required_if=[
             ("state", "present", ("pool", "ranges")),
             ("state", "absent", ("pool",)),
