@@ -87,7 +87,7 @@ def _remote_as(where, value):
                               % (where, _text.shown(value), U32))
 
 
-def _address(where, value, versions=(4, 6)):
+def check_address(where, value, versions=(4, 6)):
     try:
         address = ipaddress.ip_address(u"%s" % value)
     except ValueError:
@@ -186,14 +186,14 @@ def validate(config, where="config"):
     check = _Check()
     check.integer(where + ".asn", config.get("asn"), 1, U32)
     if config.get("router_id") is not None:
-        check.run(_address, where + ".router_id", config["router_id"], (4,))
+        check.run(check_address, where + ".router_id", config["router_id"], (4,))
     for index, group in enumerate(config.get("peer_groups") or []):
         here = "%s.peer_groups[%d]" % (where, index)
         check.name(here + ".name", group["name"])
         _peer(check, here, group)
     for index, neighbor in enumerate(config.get("neighbors") or []):
         here = "%s.neighbors[%d]" % (where, index)
-        check.run(_address, here + ".address", neighbor["address"])
+        check.run(check_address, here + ".address", neighbor["address"])
         _peer(check, here, neighbor)
     for index, family in enumerate(config.get("address_families") or []):
         # maximum-paths (1-MULTIPATH_NUM): 256 in Debian's build (debian/rules), 16 by default.

@@ -2,8 +2,9 @@
 
 The lab site must pass and give every host of site_lab the same exposure_plan; every bad site
 of the unit catalogue (tests/unit/plugins/module_utils/_site/test_site_model.yml), written as an
-inventory, must make playbooks/site.yml fail in its preflight play with the expected message,
-and leave Kea, dnsmasq and NetBox byte-for-byte as they were.
+inventory (its secrets as the site's variables, its environment as the controller's), must make
+playbooks/site.yml fail in its preflight play with the expected message, never show a secret,
+and leave NetBox, Kea, dnsmasq and the router's running FRR configuration as they were.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 
 from exposure_lab import Lab
 from exposure_lab.dhcp import kea_command
+from exposure_lab.frr import RouterFrr
 
 from ansible_runner import REPO, AnsibleRunner
 
@@ -34,14 +36,26 @@ SITE_HOSTS = ["node1", "node2", "node3", "router1", "kea1", "dnsmasq1"]
 
 
 def site_vars(case: dict[str, Any]) -> dict[str, Any]:
-    """The lab site's group_vars with the case's changes (as in the unit test's apply_case)."""
+    """The lab site's group_vars with the case's changes (as in the unit test's apply_case),
+    its secrets written where a user writes them (exposure_bgp.password...)."""
     site = copy.deepcopy(CASES["base"]["vars"])
     site.update(copy.deepcopy(case.get("set", {})))
     for key in case.get("unset", []):
         site.pop(key, None)
     if "add_pool" in case:
         site["exposure_pools"].append(copy.deepcopy(case["add_pool"]))
+    for path, value in case.get("secrets", {}).items():
+        node = site
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
     return site
+
+
+def case_env(case: dict[str, Any]) -> dict[str, str]:
+    """The controller's environment for a case: an unset variable (null) becomes empty."""
+    return {name: value or "" for name, value in case.get("environ", {}).items()}
 
 
 def write_inventory(root: Path, case: dict[str, Any]) -> Path:
@@ -71,8 +85,9 @@ def write_inventory(root: Path, case: dict[str, Any]) -> Path:
 
 
 def lab_state(lab: Lab) -> dict[str, Any]:
-    """What a run must never change: Kea's running config, dnsmasq's files, NetBox's ranges."""
-    state: dict[str, Any] = {}
+    """What a run must never change: NetBox's ranges, Kea's running config, dnsmasq's files and
+    the router's running FRR configuration."""
+    state: dict[str, Any] = {"frr": RouterFrr().instance(lab).vtysh("show running-config")}
     answer = kea_command(lab, "config-get")
     assert answer["result"] == 0, answer
     state["kea"] = json.dumps(answer["arguments"], sort_keys=True)
@@ -131,7 +146,8 @@ def test_bad_site_stops_site_yml_in_preflight(ansible: AnsibleRunner, lab: Lab,
     changed: list[str] = []
     for _attempt in range(5):
         state_before = lab_state(lab)
-        result = ansible.playbook(REPO / "playbooks" / "site.yml", inventory=inventory)
+        result = ansible.playbook(REPO / "playbooks" / "site.yml", inventory=inventory,
+                                  env=case_env(case))
         state_after = lab_state(lab)
         changed = [part for part in state_before if state_after.get(part) != state_before[part]]
         if not changed:
@@ -149,7 +165,9 @@ def test_bad_site_stops_site_yml_in_preflight(ansible: AnsibleRunner, lab: Lab,
     messages = "\n".join(result.failure_messages())
     assert case["error"] in messages, messages
     assert all(line.startswith("site ") for line in messages.splitlines()), messages
+    for secret in case.get("secrets", {}).values():
+        assert secret not in result.stdout + result.stderr, "a secret reached the output"
 
 
 def test_catalogue_size() -> None:
-    assert len(BAD) >= 25
+    assert len(BAD) >= 100

@@ -7,14 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._site import model, report
+from ansible_collections.baremetal.exposure.plugins.module_utils._site import report
 
-from test_site_model import apply_case
+from test_site_model import build
 
 
 def test_report_is_rendered_from_the_plan():
-    site, other_sites = apply_case({})
-    plan = model.build_plan(site, other_sites)
+    plan = build({})
     assert report.render(plan) == plan["report_markdown"]
 
 
@@ -23,8 +22,7 @@ def test_cells_cannot_break_the_table():
 
 
 def test_report_lists_pools_and_context_in_address_order():
-    site, other_sites = apply_case({})
-    text = model.build_plan(site, other_sites)["report_markdown"]
+    text = build({})["report_markdown"]
     lines = text.splitlines()
     assert "| 198.51.100.180-198.51.100.199 | 20 | services | layer2 | services | " \
            "Kubernetes load balancer, site lab, pool services |" in lines
