@@ -169,14 +169,15 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.dn
 )
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import KeaBackend
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea_client import KeaClient
-from ansible_collections.baremetal.exposure.plugins.module_utils._text import text
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import shown, text
 
 
 def make_backend(module):
     """The backend of the options; raises ExposureError naming a bad or missing option."""
     p = module.params
     if p["backup_dir"] and not os.path.isdir(p["backup_dir"]):
-        raise base.ReservationError("backup_dir %s is not a directory; create it first" % p["backup_dir"])
+        raise base.ReservationError("backup_dir = %s is not a directory; create it first"
+                                    % shown(p["backup_dir"]))
     if p["backend"] == "kea":
         connection.check_kea(p)
         text("config_file", p["config_file"], 4096, required=False)

@@ -420,6 +420,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_res
     STATES,
     run,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import text
 
 
 def _peer_spec(key):
@@ -485,20 +486,26 @@ def argument_spec():
     )
 
 
+def configure(module):
+    params = module.params
+    for option in ("vty_socket", "config_dir", "reload_script"):
+        # Arguments of vtysh and frr-reload.py (no shell): one line is all they need.
+        text(option, params[option], 4096)
+    backend = FrrBackend(
+        module.run_command, vty_socket=params["vty_socket"],
+        config_dir=params["config_dir"], reload_script=params["reload_script"],
+        tmpdir=module.tmpdir)
+    return run(backend, params["state"], config=params["config"],
+               running_config=params["running_config"], check_mode=module.check_mode)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
         required_if=[("state", "parsed", ["running_config"])],
         supports_check_mode=True,
     )
-    params = module.params
-    backend = FrrBackend(
-        module.run_command, vty_socket=params["vty_socket"],
-        config_dir=params["config_dir"], reload_script=params["reload_script"],
-        tmpdir=module.tmpdir)
-    _module.run(module, lambda: run(
-        backend, params["state"], config=params["config"],
-        running_config=params["running_config"], check_mode=module.check_mode), libraries=())
+    _module.run(module, lambda: configure(module), libraries=())
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ def _label(names, option, env):
 def check_url(where, value):
     if not value:
         raise _text.TextError("%s is not set; give the URL of the API" % where)
-    _text.text(where, value, URL_MAX)
+    # ASCII only: an international domain name is written in its xn-- form.
+    _text.text(where, value, URL_MAX, ascii_only=True)
     if not _URL.match(value):
         raise _text.TextError("%s = %s must be an http:// or https:// URL without spaces"
                               % (where, _text.shown(value)))

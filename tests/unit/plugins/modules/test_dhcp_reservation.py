@@ -33,7 +33,7 @@ class FakeModule:
      "kea_password (or the environment variable KEA_API_PASSWORD) is not set"),
     ({"backend": "dnsmasq"}, "backend=dnsmasq needs ranges_file"),
     ({"backend": "kea", "kea_url": "http://kea:8000/", "backup_dir": "/nonexistent/dir"},
-     "backup_dir /nonexistent/dir is not a directory"),
+     "backup_dir = '/nonexistent/dir' is not a directory"),
 ])
 def test_missing_settings_are_named(params, message):
     with pytest.raises(ExposureError) as exc:
