@@ -26,7 +26,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._errors import 
 _IMPORT_ERRORS = {}
 
 try:
-    import netaddr
+    import netaddr  # pylint: disable=unused-import  # used through this module: _deps.netaddr
 except ImportError:
     netaddr = None
     _IMPORT_ERRORS["netaddr"] = traceback.format_exc()

@@ -98,70 +98,72 @@ options:
             description: The peer group's name (a name, see O(config)).
             type: str
             required: true
-          remote_as:
-            description: The peer's AS number, or V(external)/V(internal).
-            type: str
-          description:
-            description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
-            type: str
-          password:
-            description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
-            type: str
-          bfd:
-            description: Watch the session with BFD (needs bfdd).
-            type: bool
-          ebgp_multihop:
-            description: TTL for eBGP sessions to peers not on the same link.
-            type: int
-          timers:
-            description: BGP keepalive and hold time in seconds.
-            type: dict
-            suboptions:
-              keepalive:
-                description: Keepalive interval.
-                type: int
-                required: true
-              holdtime:
-                description: Hold time.
-                type: int
-                required: true
-          address_families:
-            description: Per address family settings; a family listed here is activated.
-            type: list
-            elements: dict
-            suboptions:
-              afi:
-                description: The address family.
-                type: str
-                choices: [ipv4, ipv6]
-                required: true
-              activate:
-                description: Activate the family for this peer.
-                type: bool
-                default: true
-              soft_reconfiguration_inbound:
-                description:
-                  - Keep the routes received before policy, so a tightened prefix-list applies
-                    without resetting the session. Set it from the start (adding it later resets
-                    the session).
-                type: bool
-              maximum_prefix:
-                description: Tear the session down when the peer sends more prefixes.
-                type: dict
-                suboptions:
-                  limit:
-                    description: Largest number of prefixes accepted.
-                    type: int
-                    required: true
-                  restart:
-                    description: Minutes after which the session comes back (else it stays down).
-                    type: int
-              route_map_in:
-                description: Route-map applied to received routes.
-                type: str
-              route_map_out:
-                description: Route-map applied to sent routes.
-                type: str
+          # The options of a peer, the same for neighbors (merged there with <<).
+          <<: &peer_options
+            remote_as:
+              description: The peer's AS number, or V(external)/V(internal).
+              type: str
+            description:
+              description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
+              type: str
+            password:
+              description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
+              type: str
+            bfd:
+              description: Watch the session with BFD (needs bfdd).
+              type: bool
+            ebgp_multihop:
+              description: TTL for eBGP sessions to peers not on the same link.
+              type: int
+            timers:
+              description: BGP keepalive and hold time in seconds.
+              type: dict
+              suboptions:
+                keepalive:
+                  description: Keepalive interval.
+                  type: int
+                  required: true
+                holdtime:
+                  description: Hold time.
+                  type: int
+                  required: true
+            address_families:
+              description: Per address family settings; a family listed here is activated.
+              type: list
+              elements: dict
+              suboptions:
+                afi:
+                  description: The address family.
+                  type: str
+                  choices: [ipv4, ipv6]
+                  required: true
+                activate:
+                  description: Activate the family for this peer.
+                  type: bool
+                  default: true
+                soft_reconfiguration_inbound:
+                  description:
+                    - Keep the routes received before policy, so a tightened prefix-list applies
+                      without resetting the session. Set it from the start (adding it later resets
+                      the session).
+                  type: bool
+                maximum_prefix:
+                  description: Tear the session down when the peer sends more prefixes.
+                  type: dict
+                  suboptions:
+                    limit:
+                      description: Largest number of prefixes accepted.
+                      type: int
+                      required: true
+                    restart:
+                      description: Minutes after which the session comes back (else it stays down).
+                      type: int
+                route_map_in:
+                  description: Route-map applied to received routes.
+                  type: str
+                route_map_out:
+                  description: Route-map applied to sent routes.
+                  type: str
       neighbors:
         description: Neighbors, by address.
         type: list
@@ -176,67 +178,7 @@ options:
               - Peer group the neighbor belongs to. Leave O(config.neighbors[].remote_as) unset
                 when the group sets it (FRR shows it on the group only).
             type: str
-          remote_as:
-            description: The peer's AS number, or V(external)/V(internal).
-            type: str
-          description:
-            description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
-            type: str
-          password:
-            description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
-            type: str
-          bfd:
-            description: Watch the session with BFD (needs bfdd).
-            type: bool
-          ebgp_multihop:
-            description: TTL for eBGP sessions to peers not on the same link.
-            type: int
-          timers:
-            description: BGP keepalive and hold time in seconds.
-            type: dict
-            suboptions:
-              keepalive:
-                description: Keepalive interval.
-                type: int
-                required: true
-              holdtime:
-                description: Hold time.
-                type: int
-                required: true
-          address_families:
-            description: Per address family settings, as for peer groups.
-            type: list
-            elements: dict
-            suboptions:
-              afi:
-                description: The address family.
-                type: str
-                choices: [ipv4, ipv6]
-                required: true
-              activate:
-                description: Activate the family for this peer.
-                type: bool
-                default: true
-              soft_reconfiguration_inbound:
-                description: Keep the routes received before policy.
-                type: bool
-              maximum_prefix:
-                description: Tear the session down when the peer sends more prefixes.
-                type: dict
-                suboptions:
-                  limit:
-                    description: Largest number of prefixes accepted.
-                    type: int
-                    required: true
-                  restart:
-                    description: Minutes after which the session comes back.
-                    type: int
-              route_map_in:
-                description: Route-map applied to received routes.
-                type: str
-              route_map_out:
-                description: Route-map applied to sent routes.
-                type: str
+          <<: *peer_options
       address_families:
         description: Per address family settings of the BGP instance.
         type: list

@@ -132,8 +132,8 @@ def pattern(regex, max_length, rule):
 
 
 k8s_name = pattern(K8S_LABEL, 63, "lowercase letters, digits and '-' (a Kubernetes name)")
-k8s_subdomain = pattern(K8S_SUBDOMAIN, 253, "lowercase letters, digits, '-' and '.' "
-                                             "(a Kubernetes object name)")
+k8s_subdomain = pattern(K8S_SUBDOMAIN, 253,
+                        "lowercase letters, digits, '-' and '.' (a Kubernetes object name)")
 image = pattern(IMAGE, 512, "an image reference [registry/]path[:tag][@digest]")
 qualified_name = pattern(QUALIFIED, 316, "a qualified name [example.com/]name")
 interface = pattern(INTERFACE, 15, "a network interface name")
