@@ -212,15 +212,17 @@ options:
             elements: dict
             required: true
             suboptions:
-              seq:
-                description: Sequence number.
-                type: int
-                required: true
-              action:
-                description: Permit or deny.
-                type: str
-                choices: [permit, deny]
-                default: permit
+              # The options of every entry, the same for route-map entries (merged there).
+              <<: &entry_options
+                seq:
+                  description: Sequence number.
+                  type: int
+                  required: true
+                action:
+                  description: Permit or deny.
+                  type: str
+                  choices: [permit, deny]
+                  default: permit
               prefix:
                 description: The prefix (V(any) matches everything).
                 type: str
@@ -246,15 +248,7 @@ options:
             elements: dict
             required: true
             suboptions:
-              seq:
-                description: Sequence number.
-                type: int
-                required: true
-              action:
-                description: Permit or deny.
-                type: str
-                choices: [permit, deny]
-                default: permit
+              <<: *entry_options
               match_ipv4_prefix_list:
                 description: Match routes in this IPv4 prefix-list.
                 type: str
