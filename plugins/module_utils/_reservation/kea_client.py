@@ -59,14 +59,16 @@ class KeaClient:
             if exc.code in (401, 403):
                 raise ReservationError(
                     "the Kea control agent at %s refused the credentials (HTTP %d) for user %r; "
-                    "set username/password (KEA_API_USER/KEA_API_PASSWORD) to a client of its "
+                    "set kea_username/kea_password (exposure_dhcp.kea, KEA_API_USER/KEA_API_PASSWORD) "
+                    "to a client of its "
                     "'authentication' section" % (self.url, exc.code, self.username or "")
                 )
             raise ReservationError("the Kea control agent at %s answered HTTP %d to %s: %s"
                                    % (self.url, exc.code, command, exc.reason))
         except (URLError, OSError, ValueError) as exc:
             raise ReservationError(
-                "cannot reach the Kea control agent at %s (%s): %s; check url (KEA_API_URL) "
+                "cannot reach the Kea control agent at %s (%s): %s; check kea_url "
+                "(exposure_dhcp.kea.url / KEA_API_URL) "
                 "and that kea-ctrl-agent runs and listens there"
                 % (self.url, command, getattr(exc, "reason", exc))
             )

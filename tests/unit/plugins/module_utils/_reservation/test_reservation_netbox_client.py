@@ -103,3 +103,10 @@ def test_pagination_headers_and_bodies():
     ]
     assert json.loads(calls[3][2]) == {"description": "d"}
     assert all(c[3] == "Bearer " + TOKEN for c in calls)
+
+
+def test_a_token_with_a_line_break_never_reaches_a_header_or_a_message():
+    with pytest.raises(nbc.NetBoxError) as exc:
+        nbc.auth_header("nbt_key.secret\r\nX-Injected: yes")
+    assert "contains a carriage return" in str(exc.value)
+    assert "secret" not in str(exc.value).replace("(the token is not shown)", "")
