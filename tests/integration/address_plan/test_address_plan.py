@@ -121,10 +121,22 @@ def test_lab_site_plan(ansible: AnsibleRunner, tmp_path: Path) -> None:
     assert pools["routed"]["ranges"] == [{
         "first": "203.0.113.0", "last": "203.0.113.79", "size": 80, "version": 4,
         "cidrs": ["203.0.113.0/26", "203.0.113.64/28"]}]
-    assert plan["dhcp"] == {"backend": "kea", "dynamic_ranges": [{
+    assert plan["dhcp"]["backend"] == "kea" and plan["dhcp"]["dynamic_ranges"] == [{
         "first": "198.51.100.100", "last": "198.51.100.179", "size": 80, "version": 4,
         "cidrs": ["198.51.100.100/30", "198.51.100.104/29", "198.51.100.112/28",
-                  "198.51.100.128/27", "198.51.100.160/28", "198.51.100.176/30"]}]}
+                  "198.51.100.128/27", "198.51.100.160/28", "198.51.100.176/30"]}]
+    # Every stage's settings, the connection settings resolved from the lab's environment (as
+    # an AWX credential gives them), the secrets only as flags.
+    lab_env = ansible.env()
+    assert plan["dhcp"]["kea"]["url"] == lab_env["KEA_API_URL"]
+    assert plan["dhcp"]["kea"]["password_set"] is True
+    assert plan["ipam"]["url"] == lab_env["NETBOX_API"] and plan["ipam"]["token_set"] is True
+    assert plan["bgp"]["router_asn"] == 64512 and plan["bgp"]["routers"] == [
+        {"name": "router1", "addresses": ["198.51.100.1"], "router_id": "198.51.100.1"}]
+    assert plan["ingress"]["pool"] == "ingress" and plan["verify"]["client_host"] == "node1"
+    text = json.dumps(plan)
+    for secret in (lab_env["KEA_API_PASSWORD"], lab_env["NETBOX_TOKEN"]):
+        assert secret not in text and secret not in result.stdout + result.stderr
     report = (tmp_path / "lab.md").read_text()
     assert report == plan["report_markdown"]
     assert "| 198.51.100.200-198.51.100.209 | 10 | ingress | layer2 | ingress |" in report

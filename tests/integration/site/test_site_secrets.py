@@ -60,15 +60,18 @@ def secret_values(lab: Lab) -> dict[str, str]:
 
 
 def allowed(path: Path, secret: str, lab: Lab) -> bool:
-    """Where a secret legitimately sits: FRR's own files hold the BGP password it runs with;
-    the lab's own files hold the credentials it created (the lab's Kea agent configuration,
-    NetBox's, the lab state)."""
-    run_dir = lab.config.run_dir
+    """Where a secret legitimately sits: FRR's own files (its directory, its daemons' logs) hold
+    the BGP password it runs with; the lab's own files hold the credentials it created and the
+    daemons that check them (the Kea agent's configuration and logs, NetBox's, the lab state).
+    Nothing of the collection's (reports, backups, temporary files, Ansible's) may."""
+    run_dir, logs = lab.config.run_dir, lab.config.run_dir / "logs"
     if secret == "exposure_bgp.password":
-        return path.is_relative_to(run_dir / "frr-router") or path.name.startswith("frr-router")
+        return path.is_relative_to(run_dir / "frr-router") or (
+            path.parent == logs and path.name.startswith("frr-router"))
     if secret in ("exposure_dhcp.kea.password", "exposure_ipam.token"):
         own = [run_dir / "kea", run_dir / "netbox", lab.config.state_file]
-        return any(path == p or path.is_relative_to(p) for p in own)
+        return any(path == p or path.is_relative_to(p) for p in own) or (
+            path.parent == logs and path.name.startswith(("kea", "netbox")))
     return False
 
 
