@@ -33,6 +33,11 @@ SECRET_READ = re.compile(
     r"|KEA_API_PASSWORD|NETBOX_TOKEN)")
 SHOWN = ("ansible.builtin.set_fact", "set_fact", "ansible.builtin.debug", "debug",
          "ansible.builtin.fail", "fail", "ansible.builtin.assert", "assert")
+# Task keywords (the rest of a task is its module and its options).
+TASK_KEYWORDS = ("name", "when", "register", "loop", "loop_control", "delegate_to", "run_once",
+                 "changed_when", "failed_when", "check_mode", "notify", "block", "rescue",
+                 "always", "tags", "vars", "no_log", "delegate_facts", "ignore_errors",
+                 "environment", "listen")
 # Module options that are no_log in their module (masked wherever they appear).
 NO_LOG_OPTIONS = {
     "baremetal.exposure.frr_bgp": ["config"],
@@ -46,8 +51,7 @@ def _tasks(items):
     for task in items or []:
         yield task
         for key in ("block", "rescue", "always"):
-            for inner in _tasks(task.get(key)):
-                yield inner
+            yield from _tasks(task.get(key))
 
 
 def _expressions(value):
@@ -77,12 +81,7 @@ TASKS = list(_all_tasks())
 
 @pytest.mark.parametrize("path,task", TASKS, ids=["%s: %s" % (p, t.get("name")) for p, t in TASKS])
 def test_no_secret_is_read_where_ansible_shows_it(path, task):
-    module = next((k for k in task if k not in ("name", "when", "register", "loop", "loop_control",
-                                                  "delegate_to", "run_once", "changed_when",
-                                                  "failed_when", "check_mode", "notify", "block",
-                                                  "rescue", "always", "tags", "vars", "no_log",
-                                                  "delegate_facts", "ignore_errors", "environment",
-                                                  "listen")), None)
+    module = next((k for k in task if k not in TASK_KEYWORDS), None)
     shown = dict((key, task[key]) for key in ("loop", "loop_control") if key in task)
     if module in SHOWN:
         shown[module] = task[module]
