@@ -14,17 +14,15 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    RangeError,
-    range_to_cidrs as _range_to_cidrs,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import range_to_cidrs as _range_to_cidrs
 
 
 def range_to_cidrs(spec):
     """The minimal list of CIDRs covering an address spec."""
     try:
         return _range_to_cidrs(spec)
-    except RangeError as exc:
+    except ExposureError as exc:  # a bad spec, or netaddr missing
         raise AnsibleFilterError("range_to_cidrs: %s" % exc)
 
 

@@ -21,19 +21,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
-
-try:
-    import netaddr
-except ImportError:
-    HAS_NETADDR = False
-    NETADDR_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_NETADDR = True
-    NETADDR_IMPORT_ERROR = None
+from ansible_collections.baremetal.exposure.plugins.module_utils._deps import check, netaddr
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 
 
-class RangeError(ValueError):
+class RangeError(ExposureError, ValueError):
     """An address spec is invalid, or two specs conflict."""
 
 
@@ -80,14 +72,6 @@ class AddressRange:
         return "AddressRange(%r)" % (self.spec,)
 
 
-def _require_netaddr():
-    if not HAS_NETADDR:
-        raise RangeError(
-            "the Python library netaddr is required to parse address specs; "
-            "install it on the host that runs this (pip install netaddr)"
-        )
-
-
 def _parse_address(text, spec):
     text = text.strip()
     if not text:
@@ -121,7 +105,7 @@ def _parse_cidr(text, spec):
 
 def parse_range(spec):
     """Parse one address spec into an AddressRange. Raises RangeError."""
-    _require_netaddr()
+    check("netaddr")
     if not isinstance(spec, str):
         raise RangeError(
             "invalid address spec %r: expected a string (CIDR, first-last range or address), "

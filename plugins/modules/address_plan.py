@@ -15,11 +15,18 @@ version_added: 0.1.0
 author: baremetal.exposure contributors (@baremetal-exposure)
 description:
   - Parses the site model variables of one site (see the C(baremetal.exposure.address_plan)
-    role for their reference) and runs every check on them, for example a pool overlapping
-    another pool, another site's pool, a DHCP dynamic range, the gateway, a node, a reserved
-    address, or the network or broadcast address of a LAN subnet.
-  - Returns the normalized plan (pools as merged ranges with minimal CIDRs, sizes and owners)
-    and a Markdown report of it.
+    role for their reference), every variable any stage of C(playbooks/site.yml) reads, and
+    runs every check on them, for example a pool overlapping another pool, another site's
+    pool, a DHCP dynamic range, the gateway, a node, a reserved address, or the network or
+    broadcast address of a LAN subnet; an AS number out of range; a missing NetBox URL; an
+    image reference with a space; a VIP outside the ingress pool.
+  - Connection settings not given in the variables are read from the environment of the host
+    the module runs on (the controller in the role), as the modules that use them do -
+    E(NETBOX_API), E(NETBOX_TOKEN), E(KEA_API_URL), E(KEA_API_USER), E(KEA_API_PASSWORD),
+    E(K8S_AUTH_KUBECONFIG).
+  - Returns the normalized plan (pools as merged ranges with minimal CIDRs, sizes and owners,
+    the settings of every stage with their defaults) and a Markdown report of it. The plan
+    never holds a secret, only whether it is set (C(password_set), C(token_set)...).
   - Fails with ALL the errors found, one per line in C(msg) and as a list in RV(errors). Each
     names the site, the pool and the variable path.
   - Changes nothing, except writing the report to O(report_path) when that is set.
@@ -38,12 +45,31 @@ options:
   site:
     description:
       - The site's variables as the site model names them (C(exposure_site), C(exposure_lan),
-        C(exposure_pools), C(exposure_reserved), C(exposure_dhcp), C(exposure_ipam)).
-      - Plus C(nodes), the list of the site's Kubernetes nodes as C({name, addresses}), and
-        optionally C(group) and C(nodes_group), the inventory group names, used in messages
-        and returned in the plan.
+        C(exposure_pools), C(exposure_reserved), C(exposure_dhcp), C(exposure_ipam),
+        C(exposure_bgp), C(exposure_kubernetes), C(exposure_kube_proxy),
+        C(exposure_load_balancer), C(exposure_ingress), C(exposure_verify)), without the
+        secrets (see O(secrets)).
+      - Plus C(nodes), the list of the site's Kubernetes nodes as C({name, addresses}),
+        C(routers), the site's routers as C({name, addresses, router_id}), C(clients), the
+        names of its client hosts, and optionally C(group) and C(nodes_group), the inventory
+        group names, used in messages and returned in the plan.
     type: dict
     required: true
+  secrets:
+    description:
+      - The site's secret variables by path, checked but never returned -
+        C(exposure_bgp.password), C(exposure_ipam.token), C(exposure_dhcp.kea.password),
+        C(exposure_load_balancer.heartbeat_key). A secret left in O(site) is read too, and
+        masked in the output.
+    type: dict
+    default: {}
+  inventory_hosts:
+    description:
+      - Every host of the inventory; a host named in a variable (C(exposure_dhcp.kea.delegate_to),
+        C(exposure_dhcp.dnsmasq.host), C(exposure_verify.client_host)) must be one of them.
+        Omitted, host names are not checked.
+    type: list
+    elements: str
   other_sites:
     description:
       - The other sites of the inventory as C({name, group, pools}), where C(pools) is their
@@ -112,10 +138,32 @@ plan:
       type: list
       elements: dict
     dhcp:
-      description: C(backend) and the merged C(dynamic_ranges).
+      description:
+        - C(backend), the merged C(dynamic_ranges) and the settings of the backend (C(kea) or
+          C(dnsmasq), C(password_set) but never the password).
       type: dict
     ipam:
-      description: C(backend).
+      description: C(backend) and, for NetBox, its settings (C(token_set), never the token).
+      type: dict
+    bgp:
+      description:
+        - The BGP settings and the routers (null when the site has no BGP pool and no
+          C(exposure_bgp)); C(password_set), never the password.
+      type: dict
+    kubernetes:
+      description: How the cluster is reached (C(kubeconfig), C(context), C(validate_certs)).
+      type: dict
+    kube_proxy:
+      description: The kube-proxy settings.
+      type: dict
+    load_balancer:
+      description: The load balancer settings; C(heartbeat_key_set), never the key.
+      type: dict
+    ingress:
+      description: The ingress settings (controller V(none) when the site has none).
+      type: dict
+    verify:
+      description: The final checks.
       type: dict
     report_markdown:
       description: The same as RV(report_markdown).
@@ -138,16 +186,20 @@ errors:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._site_model import (
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.connection import KEA_ENV, NETBOX_ENV
+from ansible_collections.baremetal.exposure.plugins.module_utils._site.cluster import ENV_KUBECONFIG
+from ansible_collections.baremetal.exposure.plugins.module_utils._site.model import (
+    SECRETS,
     SiteModelError,
     build_plan,
 )
+
+# The controller environment the preflight reads, as the modules and kubernetes.core do.
+ENVIRONMENT = sorted(list(KEA_ENV.values()) + list(NETBOX_ENV.values()) + [ENV_KUBECONFIG])
 
 
 def write_report(module, path, content):
@@ -174,31 +226,49 @@ def _temp_file(module, content):
     return temp
 
 
+def _secret_values(params, environ):
+    """Every secret the module sees, to mask in its output wherever it would appear."""
+    values = [v for v in params["secrets"].values() if isinstance(v, str) and v]
+    for path in SECRETS:
+        node = params["site"]
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            values.append(node)
+    values += [environ.get(KEA_ENV["kea_password"]), environ.get(NETBOX_ENV["netbox_token"])]
+    return [v for v in values if v]
+
+
+def plan_result(module):
+    environ = dict((name, os.environ[name]) for name in ENVIRONMENT if os.environ.get(name))
+    module.no_log_values.update(_secret_values(module.params, environ))
+    try:
+        plan = build_plan(module.params["site"], module.params["other_sites"],
+                          secrets=module.params["secrets"], environ=environ,
+                          inventory_hosts=module.params["inventory_hosts"])
+    except SiteModelError as exc:
+        raise ExposureError(
+            "The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
+            errors=exc.errors)
+    result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
+    if module.params["report_path"]:
+        result["changed"], result["diff"] = write_report(module, module.params["report_path"],
+                                                         plan["report_markdown"])
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             site=dict(type="dict", required=True),
             other_sites=dict(type="list", elements="dict", default=[]),
             report_path=dict(type="path"),
+            secrets=dict(type="dict", default={}, no_log=True),
+            inventory_hosts=dict(type="list", elements="str"),
         ),
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    try:
-        plan = build_plan(module.params["site"], module.params["other_sites"])
-    except SiteModelError as exc:
-        module.fail_json(
-            msg="The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
-            errors=exc.errors, changed=False,
-        )
-    result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
-    if module.params["report_path"]:
-        result["changed"], diff = write_report(module, module.params["report_path"],
-                                               plan["report_markdown"])
-        if module._diff:
-            result["diff"] = diff
-    module.exit_json(**result)
+    _module.run(module, lambda: plan_result(module))
 
 
 if __name__ == "__main__":

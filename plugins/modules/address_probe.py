@@ -178,9 +178,12 @@ duration:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe import (
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
+from ansible_collections.baremetal.exposure.plugins.module_utils._deps import require
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.io import RawTransport
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import (
     ProbeError,
     choose_interface,
     describe_conflicts,
@@ -188,11 +191,6 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._probe import (
     expand_targets,
     parse_links,
     probe,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe_io import RawTransport
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
 )
 
 
@@ -220,6 +218,14 @@ def run(params, links, transport_factory=RawTransport):
     return result, describe_conflicts(entries)
 
 
+def probe_result(params, links):
+    """The module result; a conflict is a ProbeError carrying the result."""
+    result, conflicts = run(params, links)
+    if conflicts:
+        raise ProbeError(conflicts, **result)
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -239,8 +245,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
+    require(module, "netaddr")
     ip_bin = module.get_bin_path("ip", required=module.params["interface"] is None)
     links = []
     if ip_bin:
@@ -248,13 +253,7 @@ def main():
         if rc != 0:
             module.fail_json(msg="`ip -j address show` failed: %s" % err.strip())
         links = parse_links(json.loads(out or "[]"))
-    try:
-        result, conflicts = run(module.params, links)
-    except ProbeError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if conflicts:
-        module.fail_json(msg=conflicts, **result)
-    module.exit_json(**result)
+    _module.run(module, lambda: probe_result(module.params, links))
 
 
 if __name__ == "__main__":

@@ -108,11 +108,10 @@ totals:
       sample: 6
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
     RangeError,
     describe_overlap,
     find_overlaps,
@@ -151,13 +150,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    try:
-        result = run(module.params["addresses"])
-    except RangeError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    module.exit_json(**result)
+    _module.run(module, lambda: run(module.params["addresses"]))
 
 
 if __name__ == "__main__":

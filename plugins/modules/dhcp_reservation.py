@@ -21,12 +21,16 @@ description:
     O(ignore_existing_leases=true).
   - V(kea) talks to kea-ctrl-agent over HTTP (config-get, config-test, config-set,
     config-write, lease4-get-all from the lease_cmds hook) and compares only the pools of the
-    subnets; it can run on the controller.
+    subnets; it can run on the controller. config-set replaces the whole configuration, so
+    right before it the configuration is read again (or its hash, when Kea offers
+    config-hash-get) and, if someone changed it since it was planned from, nothing is written
+    and the module starts over from a fresh read (3 attempts), never undoing their change.
   - V(dnsmasq) rewrites the C(dhcp-range) lines of one file on the dnsmasq host, checks the
     candidate with C(dnsmasq --test) before it replaces the file, keeps a backup and returns
     RV(restart_needed) (dnsmasq reads ranges only at start).
 extends_documentation_fragment:
   - baremetal.exposure._attributes
+  - baremetal.exposure._connection.kea
 attributes:
   check_mode:
     support: full
@@ -54,32 +58,11 @@ options:
   backup_dir:
     description:
       - A directory, on the host the module runs on, for a copy of the previous
-        configuration (Kea JSON, or the dnsmasq ranges file). Without it the Kea backup is
-        only returned and the dnsmasq backup sits next to the ranges file.
+        configuration (Kea JSON, or the dnsmasq ranges file), readable by its owner only
+        (0600). The Kea copy has every secret value (passwords, keys, tokens of databases,
+        hooks, TSIG) masked. Without it the dnsmasq backup sits next to the ranges file and
+        Kea's pools are only returned (RV(backup)).
     type: path
-  url:
-    description:
-      - Kea only. The control agent's URL.
-      - If not set, the environment variable E(KEA_API_URL) is used.
-    type: str
-  username:
-    description:
-      - Kea only. User for HTTP basic authentication; none when empty.
-      - If not set, the environment variable E(KEA_API_USER) is used.
-    type: str
-  password:
-    description:
-      - Kea only. Password for HTTP basic authentication.
-      - If not set, the environment variable E(KEA_API_PASSWORD) is used.
-    type: str
-  validate_certs:
-    description: Kea only. Verify the agent's TLS certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Kea only. Seconds to wait for each answer.
-    type: int
-    default: 10
   service:
     description: Kea only. The Kea service whose pools change.
     type: str
@@ -90,7 +73,10 @@ options:
       - Kea only. The file config-write saves to; by default the one Kea was started with.
     type: path
   ranges_file:
-    description: dnsmasq only. The file whose C(dhcp-range) lines this module manages.
+    description:
+      - dnsmasq only. The file whose C(dhcp-range) lines this module manages.
+      - This path and the other dnsmasq paths must not contain spaces, C(#) or C(\"), which
+        dnsmasq would read differently in the C(conf-file=) line of its test configuration.
     type: path
   main_config:
     description:
@@ -104,16 +90,16 @@ options:
 requirements:
   - netaddr
 notes:
-  - With V(kea) the returned RV(backup) is the whole previous configuration.
+  - The module never returns or writes a credential of the DHCP server's configuration.
 """
 
 EXAMPLES = r"""
 - name: Keep the VIP pools out of Kea's pools
   baremetal.exposure.dhcp_reservation:
     backend: kea
-    url: http://198.51.100.2:8000/
-    username: admin
-    password: "{{ kea_password }}"
+    kea_url: http://198.51.100.2:8000/
+    kea_username: admin
+    kea_password: "{{ kea_password }}"
     exclude: "{{ exposure_plan.pools | map(attribute='ranges') | flatten }}"
   delegate_to: localhost
 
@@ -148,9 +134,20 @@ leases_in_exclude:
   elements: dict
   sample: [{ip: 198.51.100.185, hw_address: "02:00:5e:30:00:07", hostname: ""}]
 backup:
-  description: Kea only. The whole configuration as config-get returned it before the change.
+  description:
+    - Kea only. What the module manages, before the change - every subnet's pools (not the
+      rest of the configuration, which may hold credentials).
   returned: changed and O(backend=kea)
-  type: dict
+  type: list
+  elements: dict
+  sample: [{id: 1, subnet: 198.51.100.0/24, pools: [{pool: 198.51.100.100-198.51.100.199}]}]
+attempts:
+  description:
+    - How many times the module read, planned and (tried to) write. More than 1 when someone
+      else changed the Kea configuration between the module's read and its write.
+  returned: success
+  type: int
+  sample: 1
 backup_file:
   description: Where the previous configuration was saved.
   returned: changed, with O(backup_dir) for V(kea)
@@ -163,71 +160,61 @@ restart_needed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import base
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import base, connection
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.dnsmasq import (
     DnsmasqBackend,
 )
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import (
-    KeaBackend,
-    KeaClient,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import KeaBackend
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea_client import KeaClient
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import shown, text
 
 
 def make_backend(module):
+    """The backend of the options; raises ExposureError naming a bad or missing option."""
     p = module.params
     if p["backup_dir"] and not os.path.isdir(p["backup_dir"]):
-        module.fail_json(msg="backup_dir %s is not a directory; create it first" % p["backup_dir"])
+        raise base.ReservationError("backup_dir = %s is not a directory; create it first"
+                                    % shown(p["backup_dir"]))
     if p["backend"] == "kea":
-        if not p["url"]:
-            module.fail_json(msg="backend=kea needs url (or the KEA_API_URL environment variable)")
-        client = KeaClient(p["url"], p["username"], p["password"], p["service"],
-                           p["validate_certs"], p["timeout"])
+        connection.check_kea(p)
+        text("config_file", p["config_file"], 4096, required=False)
+        client = KeaClient(p["kea_url"], p["kea_username"], p["kea_password"], p["service"],
+                           p["kea_validate_certs"], p["kea_timeout"])
         return KeaBackend(client, p["config_file"], p["backup_dir"])
     if not p["ranges_file"]:
-        module.fail_json(msg="backend=dnsmasq needs ranges_file (the file with the dhcp-range lines)")
+        raise base.ReservationError("backend=dnsmasq needs ranges_file (the file with the "
+                                    "dhcp-range lines)")
     return DnsmasqBackend(module, p["ranges_file"], p["main_config"], p["leases_file"],
                           p["backup_dir"], module.get_bin_path("dnsmasq", required=True))
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            backend=dict(type="str", required=True, choices=["kea", "dnsmasq"]),
-            exclude=dict(type="list", elements="raw", required=True),
-            ignore_existing_leases=dict(type="bool", default=False),
-            backup_dir=dict(type="path"),
-            url=dict(type="str", fallback=(env_fallback, ["KEA_API_URL"])),
-            username=dict(type="str", fallback=(env_fallback, ["KEA_API_USER"])),
-            password=dict(type="str", no_log=True, fallback=(env_fallback, ["KEA_API_PASSWORD"])),
-            validate_certs=dict(type="bool", default=True),
-            timeout=dict(type="int", default=10),
-            service=dict(type="str", default="dhcp4", choices=["dhcp4", "dhcp6"]),
-            config_file=dict(type="path"),
-            ranges_file=dict(type="path"),
-            main_config=dict(type="path"),
-            leases_file=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
+def reserve(module):
     backend = make_backend(module)
-    try:
-        result = base.run(backend, module.params["exclude"], module.check_mode,
-                          module.params["ignore_existing_leases"])
-    except base.ReservationError as exc:
-        module.fail_json(msg=str(exc), changed=False)
+    result = base.run(backend, module.params["exclude"], module.check_mode,
+                      module.params["ignore_existing_leases"])
     if module.params["backend"] == "dnsmasq":
         result.setdefault("restart_needed", result["changed"])
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    argument_spec = connection.kea_argument_spec()
+    argument_spec.update(
+        backend=dict(type="str", required=True, choices=["kea", "dnsmasq"]),
+        exclude=dict(type="list", elements="raw", required=True),
+        ignore_existing_leases=dict(type="bool", default=False),
+        backup_dir=dict(type="path"),
+        service=dict(type="str", default="dhcp4", choices=["dhcp4", "dhcp6"]),
+        config_file=dict(type="path"),
+        ranges_file=dict(type="path"),
+        main_config=dict(type="path"),
+        leases_file=dict(type="path"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    _module.run(module, lambda: reserve(module))
 
 
 if __name__ == "__main__":

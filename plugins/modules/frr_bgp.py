@@ -53,7 +53,10 @@ options:
     choices: [merged, replaced, overridden, deleted, gathered, rendered, parsed]
     default: merged
   running_config:
-    description: FRR configuration text to parse with O(state=parsed).
+    description:
+      - FRR configuration text to parse with O(state=parsed).
+      - It usually holds passwords, so it is not echoed back (C(no_log)); the passwords in the
+        parsed result are masked.
     type: str
   vty_socket:
     description: Directory of FRR's vty sockets (C(vtysh --vty_socket), frr-reload.py C(--rundir)).
@@ -68,7 +71,14 @@ options:
     type: path
     default: /usr/lib/frr/frr-reload.py
   config:
-    description: The BGP configuration.
+    description:
+      - The BGP configuration.
+      - Every value is checked against what FRR 8.4 takes before anything is rendered, and the
+        module fails naming each option that FRR would refuse or read differently. Names
+        (peer groups, prefix-lists, route-maps) are one word of letters, digits, C(_), C(.)
+        and C(-) starting with a letter, at most 128 characters; descriptions are printable
+        ASCII on one line, at most 80 characters, single spaces; passwords are 1-80 printable
+        ASCII characters without spaces.
     type: dict
     suboptions:
       asn:
@@ -85,73 +95,75 @@ options:
         elements: dict
         suboptions:
           name:
-            description: The peer group's name.
+            description: The peer group's name (a name, see O(config)).
             type: str
             required: true
-          remote_as:
-            description: The peer's AS number, or V(external)/V(internal).
-            type: str
-          description:
-            description: Free text shown in C(show bgp summary).
-            type: str
-          password:
-            description: TCP MD5 password of the session.
-            type: str
-          bfd:
-            description: Watch the session with BFD (needs bfdd).
-            type: bool
-          ebgp_multihop:
-            description: TTL for eBGP sessions to peers not on the same link.
-            type: int
-          timers:
-            description: BGP keepalive and hold time in seconds.
-            type: dict
-            suboptions:
-              keepalive:
-                description: Keepalive interval.
-                type: int
-                required: true
-              holdtime:
-                description: Hold time.
-                type: int
-                required: true
-          address_families:
-            description: Per address family settings; a family listed here is activated.
-            type: list
-            elements: dict
-            suboptions:
-              afi:
-                description: The address family.
-                type: str
-                choices: [ipv4, ipv6]
-                required: true
-              activate:
-                description: Activate the family for this peer.
-                type: bool
-                default: true
-              soft_reconfiguration_inbound:
-                description:
-                  - Keep the routes received before policy, so a tightened prefix-list applies
-                    without resetting the session. Set it from the start (adding it later resets
-                    the session).
-                type: bool
-              maximum_prefix:
-                description: Tear the session down when the peer sends more prefixes.
-                type: dict
-                suboptions:
-                  limit:
-                    description: Largest number of prefixes accepted.
-                    type: int
-                    required: true
-                  restart:
-                    description: Minutes after which the session comes back (else it stays down).
-                    type: int
-              route_map_in:
-                description: Route-map applied to received routes.
-                type: str
-              route_map_out:
-                description: Route-map applied to sent routes.
-                type: str
+          # The options of a peer, the same for neighbors (merged there with <<).
+          <<: &peer_options
+            remote_as:
+              description: The peer's AS number, or V(external)/V(internal).
+              type: str
+            description:
+              description: Free text shown in C(show bgp summary), at most 80 printable ASCII characters.
+              type: str
+            password:
+              description: TCP MD5 password of the session, 1-80 printable ASCII characters without spaces.
+              type: str
+            bfd:
+              description: Watch the session with BFD (needs bfdd).
+              type: bool
+            ebgp_multihop:
+              description: TTL for eBGP sessions to peers not on the same link.
+              type: int
+            timers:
+              description: BGP keepalive and hold time in seconds.
+              type: dict
+              suboptions:
+                keepalive:
+                  description: Keepalive interval.
+                  type: int
+                  required: true
+                holdtime:
+                  description: Hold time.
+                  type: int
+                  required: true
+            address_families:
+              description: Per address family settings; a family listed here is activated.
+              type: list
+              elements: dict
+              suboptions:
+                afi:
+                  description: The address family.
+                  type: str
+                  choices: [ipv4, ipv6]
+                  required: true
+                activate:
+                  description: Activate the family for this peer.
+                  type: bool
+                  default: true
+                soft_reconfiguration_inbound:
+                  description:
+                    - Keep the routes received before policy, so a tightened prefix-list applies
+                      without resetting the session. Set it from the start (adding it later resets
+                      the session).
+                  type: bool
+                maximum_prefix:
+                  description: Tear the session down when the peer sends more prefixes.
+                  type: dict
+                  suboptions:
+                    limit:
+                      description: Largest number of prefixes accepted.
+                      type: int
+                      required: true
+                    restart:
+                      description: Minutes after which the session comes back (else it stays down).
+                      type: int
+                route_map_in:
+                  description: Route-map applied to received routes.
+                  type: str
+                route_map_out:
+                  description: Route-map applied to sent routes.
+                  type: str
       neighbors:
         description: Neighbors, by address.
         type: list
@@ -166,67 +178,7 @@ options:
               - Peer group the neighbor belongs to. Leave O(config.neighbors[].remote_as) unset
                 when the group sets it (FRR shows it on the group only).
             type: str
-          remote_as:
-            description: The peer's AS number, or V(external)/V(internal).
-            type: str
-          description:
-            description: Free text shown in C(show bgp summary).
-            type: str
-          password:
-            description: TCP MD5 password of the session.
-            type: str
-          bfd:
-            description: Watch the session with BFD (needs bfdd).
-            type: bool
-          ebgp_multihop:
-            description: TTL for eBGP sessions to peers not on the same link.
-            type: int
-          timers:
-            description: BGP keepalive and hold time in seconds.
-            type: dict
-            suboptions:
-              keepalive:
-                description: Keepalive interval.
-                type: int
-                required: true
-              holdtime:
-                description: Hold time.
-                type: int
-                required: true
-          address_families:
-            description: Per address family settings, as for peer groups.
-            type: list
-            elements: dict
-            suboptions:
-              afi:
-                description: The address family.
-                type: str
-                choices: [ipv4, ipv6]
-                required: true
-              activate:
-                description: Activate the family for this peer.
-                type: bool
-                default: true
-              soft_reconfiguration_inbound:
-                description: Keep the routes received before policy.
-                type: bool
-              maximum_prefix:
-                description: Tear the session down when the peer sends more prefixes.
-                type: dict
-                suboptions:
-                  limit:
-                    description: Largest number of prefixes accepted.
-                    type: int
-                    required: true
-                  restart:
-                    description: Minutes after which the session comes back.
-                    type: int
-              route_map_in:
-                description: Route-map applied to received routes.
-                type: str
-              route_map_out:
-                description: Route-map applied to sent routes.
-                type: str
+          <<: *peer_options
       address_families:
         description: Per address family settings of the BGP instance.
         type: list
@@ -260,15 +212,17 @@ options:
             elements: dict
             required: true
             suboptions:
-              seq:
-                description: Sequence number.
-                type: int
-                required: true
-              action:
-                description: Permit or deny.
-                type: str
-                choices: [permit, deny]
-                default: permit
+              # The options of every entry, the same for route-map entries (merged there).
+              <<: &entry_options
+                seq:
+                  description: Sequence number.
+                  type: int
+                  required: true
+                action:
+                  description: Permit or deny.
+                  type: str
+                  choices: [permit, deny]
+                  default: permit
               prefix:
                 description: The prefix (V(any) matches everything).
                 type: str
@@ -294,15 +248,7 @@ options:
             elements: dict
             required: true
             suboptions:
-              seq:
-                description: Sequence number.
-                type: int
-                required: true
-              action:
-                description: Permit or deny.
-                type: str
-                choices: [permit, deny]
-                default: permit
+              <<: *entry_options
               match_ipv4_prefix_list:
                 description: Match routes in this IPv4 prefix-list.
                 type: str
@@ -372,7 +318,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 before:
-  description: The modelled configuration before the run (structured, as O(config)).
+  description:
+    - The modelled configuration before the run (structured, as O(config)).
+    - Every password is masked, including those of peers the module was not given.
   returned: when O(state) is merged, replaced, overridden or deleted
   type: dict
 after:
@@ -386,28 +334,29 @@ commands:
   elements: str
   sample: ["router bgp 64512", " neighbor 198.51.100.11 peer-group EXPOSURE-lab"]
 gathered:
-  description: The running configuration as structured data.
+  description: The running configuration as structured data (passwords masked).
   returned: when O(state=gathered)
   type: dict
 rendered:
-  description: O(config) as FRR configuration lines.
+  description: O(config) as FRR configuration lines (passwords masked).
   returned: when O(state=rendered)
   type: list
   elements: str
 parsed:
-  description: O(running_config) as structured data.
+  description: O(running_config) as structured data (passwords masked).
   returned: when O(state=parsed)
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._router.base import RouterError
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_apply import FrrBackend
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_resource import (
     STATES,
     run,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import text
 
 
 def _peer_spec(key):
@@ -464,12 +413,26 @@ def argument_spec():
     )
     return dict(
         state=dict(type="str", choices=list(STATES), default="merged"),
-        running_config=dict(type="str"),
+        # FRR text, usually with the peers' passwords in it: never echoed back in `invocation`.
+        running_config=dict(type="str", no_log=True),
         vty_socket=dict(type="path", default="/var/run/frr"),
         config_dir=dict(type="path", default="/etc/frr"),
         reload_script=dict(type="path", default="/usr/lib/frr/frr-reload.py"),
         config=dict(type="dict", options=config),
     )
+
+
+def configure(module):
+    params = module.params
+    for option in ("vty_socket", "config_dir", "reload_script"):
+        # Arguments of vtysh and frr-reload.py (no shell): one line is all they need.
+        text(option, params[option], 4096)
+    backend = FrrBackend(
+        module.run_command, vty_socket=params["vty_socket"],
+        config_dir=params["config_dir"], reload_script=params["reload_script"],
+        tmpdir=module.tmpdir)
+    return run(backend, params["state"], config=params["config"],
+               running_config=params["running_config"], check_mode=module.check_mode)
 
 
 def main():
@@ -478,19 +441,7 @@ def main():
         required_if=[("state", "parsed", ["running_config"])],
         supports_check_mode=True,
     )
-    params = module.params
-    backend = FrrBackend(
-        module.run_command, vty_socket=params["vty_socket"],
-        config_dir=params["config_dir"], reload_script=params["reload_script"],
-        tmpdir=module.tmpdir)
-    try:
-        result = run(backend, params["state"], config=params["config"],
-                     running_config=params["running_config"], check_mode=module.check_mode)
-    except RouterError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    _module.run(module, lambda: configure(module), libraries=())
 
 
 if __name__ == "__main__":

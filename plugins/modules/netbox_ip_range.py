@@ -34,6 +34,7 @@ description:
     sent as C(Bearer), older 40-character tokens as C(Token).
 extends_documentation_fragment:
   - baremetal.exposure._attributes
+  - baremetal.exposure._connection.netbox
 attributes:
   check_mode:
     support: full
@@ -42,25 +43,6 @@ attributes:
     details:
       - The managed fields of the pool's ranges before and after.
 options:
-  url:
-    description:
-      - The NetBox URL, for example V(https://netbox.example.com). A trailing C(/api) is
-        accepted.
-      - Defaults to the environment variable E(NETBOX_API).
-    type: str
-  token:
-    description:
-      - The NetBox API token, v2 (C(nbt_<key>.<secret>)) or v1 (40 hexadecimal characters).
-      - Defaults to the environment variable E(NETBOX_TOKEN).
-    type: str
-  validate_certs:
-    description: Whether to validate NetBox's TLS certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for each NetBox request.
-    type: int
-    default: 30
   site:
     description:
       - The site name; its tag C(site-<site>) marks the ranges of this site.
@@ -137,8 +119,8 @@ seealso:
 EXAMPLES = r"""
 - name: Reserve the ingress pool in NetBox
   baremetal.exposure.netbox_ip_range:
-    url: https://netbox.example.com
-    token: "{{ netbox_token }}"
+    netbox_url: https://netbox.example.com
+    netbox_token: "{{ netbox_token }}"
     site: lab
     pool: ingress
     ranges:
@@ -184,41 +166,47 @@ created_objects:
   sample: [ipam/roles kubernetes-load-balancer, extras/tags k8s-lb-pool]
 """
 
-import os
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.baremetal.exposure.plugins.module_utils import _module
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import connection, netbox
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.netbox_client import NetBoxClient
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._netbox_client import (
-    NetBoxClient,
-    NetBoxError,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
-    HAS_NETADDR,
-    NETADDR_IMPORT_ERROR,
-)
-from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox
+
+def reserve(module):
+    p = module.params
+    connection.check_netbox(p)
+    netbox.check_fields(p)
+    client = NetBoxClient(p["netbox_url"], p["netbox_token"],
+                          validate_certs=p["netbox_validate_certs"], timeout=p["netbox_timeout"])
+    if p["state"] == "pruned":
+        return netbox.run_prune(client, p["site"], p["keep_pools"], module.check_mode)
+    if p["state"] == "absent":
+        return netbox.run_absent(client, p["site"], p["pool"], module.check_mode)
+    spec = dict((k, p[k]) for k in ("site", "pool", "vrf", "tenant", "role", "tags", "status"))
+    spec["description"] = p["description"] or (
+        "Kubernetes load balancer, site %s, pool %s" % (p["site"], p["pool"]))
+    return netbox.run_present(client, spec, p["ranges"], p["subnets"], module.check_mode)
 
 
 def main():
+    argument_spec = connection.netbox_argument_spec()
+    argument_spec.update(
+        site=dict(type="str", required=True),
+        pool=dict(type="str"),
+        ranges=dict(type="list", elements="raw"),
+        subnets=dict(type="list", elements="str", default=[]),
+        vrf=dict(type="str"),
+        tenant=dict(type="str"),
+        role=dict(type="str", default="kubernetes-load-balancer"),
+        tags=dict(type="list", elements="str", default=["k8s-lb-pool"]),
+        description=dict(type="str"),
+        status=dict(type="str", default="reserved", choices=["reserved", "active", "deprecated"]),
+        keep_pools=dict(type="list", elements="str"),
+        state=dict(type="str", default="present", choices=["present", "absent", "pruned"]),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str"),
-            token=dict(type="str", no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            timeout=dict(type="int", default=30),
-            site=dict(type="str", required=True),
-            pool=dict(type="str"),
-            ranges=dict(type="list", elements="raw"),
-            subnets=dict(type="list", elements="str", default=[]),
-            vrf=dict(type="str"),
-            tenant=dict(type="str"),
-            role=dict(type="str", default="kubernetes-load-balancer"),
-            tags=dict(type="list", elements="str", default=["k8s-lb-pool"]),
-            description=dict(type="str"),
-            status=dict(type="str", default="reserved", choices=["reserved", "active", "deprecated"]),
-            keep_pools=dict(type="list", elements="str"),
-            state=dict(type="str", default="present", choices=["present", "absent", "pruned"]),
-        ),
+        argument_spec=argument_spec,
         required_if=[
             ("state", "present", ("pool", "ranges")),
             ("state", "absent", ("pool",)),
@@ -226,27 +214,7 @@ def main():
         ],
         supports_check_mode=True,
     )
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-    p = module.params
-    try:
-        client = NetBoxClient(p["url"] or os.environ.get("NETBOX_API"),
-                              p["token"] or os.environ.get("NETBOX_TOKEN"),
-                              validate_certs=p["validate_certs"], timeout=p["timeout"])
-        if p["state"] == "pruned":
-            result = netbox.run_prune(client, p["site"], p["keep_pools"], module.check_mode)
-        elif p["state"] == "absent":
-            result = netbox.run_absent(client, p["site"], p["pool"], module.check_mode)
-        else:
-            spec = dict((k, p[k]) for k in ("site", "pool", "vrf", "tenant", "role", "tags", "status"))
-            spec["description"] = p["description"] or (
-                "Kubernetes load balancer, site %s, pool %s" % (p["site"], p["pool"]))
-            result = netbox.run_present(client, spec, p["ranges"], p["subnets"], module.check_mode)
-    except (NetBoxError, netbox.NetBoxReservationError) as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    _module.run(module, lambda: reserve(module))
 
 
 if __name__ == "__main__":

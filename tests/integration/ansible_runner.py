@@ -48,6 +48,22 @@ class PlaybookResult:
                 for result in task["hosts"].values() if result.get("failed")]
 
 
+def json_document(stdout: str) -> dict[str, Any]:
+    """The JSON callback's document; with -v and up, Display lines come before it (it starts
+    at a line holding only "{")."""
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        pass
+    start = stdout.find("\n{\n")
+    while start != -1:
+        try:
+            return json.JSONDecoder().raw_decode(stdout[start + 1:])[0]
+        except json.JSONDecodeError:
+            start = stdout.find("\n{\n", start + 1)
+    return {}
+
+
 class AnsibleRunner:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
@@ -81,9 +97,6 @@ class AnsibleRunner:
             argv += ["--inventory", str(inventory)]
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env(env),
                               cwd=REPO, timeout=timeout, check=False)
-        try:
-            data = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            data = {}
+        data = json_document(proc.stdout)
         return PlaybookResult(rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
                               stats=data.get("stats", {}), plays=data.get("plays", []))

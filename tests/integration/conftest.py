@@ -20,12 +20,17 @@ from ansible_runner import AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
 # The whole site playbook leaves the lab changed (as an operator's run would): it runs after
-# every test that expects the lab's starting state, and before the lab is taken down.
-AFTER_OTHERS = "site/test_site_playbook.py"
+# every test that expects the lab's starting state, and before the lab is taken down; the
+# secrets run (which changes the router's BGP password) runs after it.
+AFTER_OTHERS = ("site/test_site_playbook.py", "site/test_site_secrets.py")
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((rank for rank, name in enumerate(AFTER_OTHERS, 1) if name in item.nodeid), 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: (LAST in item.nodeid, AFTER_OTHERS in item.nodeid))
+    items.sort(key=lambda item: (LAST in item.nodeid, _rank(item)))
 
 
 @pytest.fixture(scope="session")

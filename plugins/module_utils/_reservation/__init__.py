@@ -6,5 +6,6 @@
 """Reservation backends: keep VIP ranges out of a DHCP server's (or an IPAM's) pools.
 
 PRIVATE to this collection: no compatibility promise outside it. ``base`` holds the backend
-interface, the pure range arithmetic and the runner; one module per backend.
+interface, the pure range arithmetic and the runner; one module per backend (``kea``,
+``dnsmasq``, ``netbox``), with its HTTP client beside it (``kea_client``, ``netbox_client``).
 """

@@ -16,14 +16,26 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
     parse_specs,
 )
 
 
-class ReservationError(Exception):
+class ReservationError(ExposureError):
     """A backend cannot read, plan or apply; the message names the thing and the fix."""
+
+
+class ConcurrentChange(ReservationError):
+    """The server's configuration changed between our read and our write (someone else's
+    edit): nothing was written, so their change is kept; reading again is safe."""
+
+
+# Attempts of read-plan-write when another writer changed the server in between.
+ATTEMPTS = 3
 
 
 class Backend:
@@ -52,8 +64,22 @@ class Backend:
         raise NotImplementedError
 
     def apply(self, state, desired):
-        """Make the server match ``desired``; return a dict merged into the result."""
+        """Make the server match ``desired``; return a dict merged into the result.
+
+        Raise ConcurrentChange, before writing anything, when the server no longer holds
+        ``state`` (the runner reads and plans again).
+        """
         raise NotImplementedError
+
+
+def write_private(directory, name, text):
+    """Write a new file readable by its owner only (0600): backups may hold credentials.
+    Returns its path."""
+    path = os.path.join(directory, name)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
+    return path
 
 
 def parse_excludes(specs):
@@ -90,9 +116,28 @@ def overlaps(address, exclude):
     return any(r.version == address.version and r.first <= address <= r.last for r in exclude)
 
 
-def run(backend, exclude_specs, check_mode=False, ignore_existing_leases=False):
-    """Plan, check conflicts, apply unless check mode; return the module result."""
+def run(backend, exclude_specs, check_mode=False, ignore_existing_leases=False,
+        attempts=ATTEMPTS):
+    """Plan, check conflicts, apply unless check mode; return the module result.
+
+    A write that finds the server changed since it was read (ConcurrentChange) starts over
+    from a fresh read, at most ``attempts`` times in all, so another writer's change is never
+    overwritten.
+    """
     exclude = parse_excludes(exclude_specs)
+    for attempt in range(1, attempts + 1):
+        try:
+            result = _attempt(backend, exclude, check_mode, ignore_existing_leases)
+        except ConcurrentChange as exc:
+            if attempt == attempts:
+                raise ReservationError("%s; gave up after %d attempts, nothing was written"
+                                       % (exc, attempts))
+            continue
+        result["attempts"] = attempt
+        return result
+
+
+def _attempt(backend, exclude, check_mode, ignore_existing_leases):
     state = backend.read()
     desired = backend.plan(state, exclude)
     before = backend.pools_text(state)

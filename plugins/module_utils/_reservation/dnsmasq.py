@@ -32,9 +32,26 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.ba
     overlaps,
     subtract,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import TextError, shown, text
 
 # dnsmasq.c: "set:", "tag:" and the older "net:" prefixes come before the start address.
 _TAG_PREFIXES = ("set:", "tag:", "net:")
+PATH_MAX = 4096
+
+
+def check_path(where, value):
+    """A path that can be written as ``conf-file=<path>`` in a dnsmasq file and read back as is.
+
+    dnsmasq (option.c, read_file) turns whitespace into spaces, starts a comment at a ``#``
+    after whitespace and strips ``"`` quotes, and a newline would start another option.
+    """
+    if value is None:
+        return value
+    text(where, value, PATH_MAX)
+    if any(c.isspace() or c in "\"#" for c in value):
+        raise TextError("%s = %s must not contain spaces, '#' or '\"': dnsmasq would read it "
+                        "differently" % (where, shown(value)))
+    return value
 
 
 def _address(text):
@@ -134,6 +151,8 @@ def _conf_dir_files(value, skip):
 def test_config(main_text, ranges_file, candidate):
     """A main configuration that reads ``candidate`` where it read ``ranges_file``."""
     target = os.path.realpath(ranges_file)
+    for path in [candidate] + _conf_dir_paths(main_text, target):
+        check_path("a file dnsmasq --test reads (%s)" % path, path)
     lines, found = [], False
     for line in main_text.splitlines():
         key, sep, value = line.strip().partition("=")
@@ -152,11 +171,24 @@ def test_config(main_text, ranges_file, candidate):
     return "\n".join(lines) + "\n"
 
 
+def _conf_dir_paths(main_text, target):
+    """The files the conf-dir lines of a main configuration read (written as conf-file)."""
+    paths = []
+    for line in main_text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key.strip() == "conf-dir":
+            paths.extend(_conf_dir_files(value, target))
+    return paths
+
+
 class DnsmasqBackend(Backend):
     name = "dnsmasq"
 
     def __init__(self, module, ranges_file, main_config=None, leases_file=None,
                  backup_dir=None, binary="dnsmasq"):
+        for option, value in (("ranges_file", ranges_file), ("main_config", main_config),
+                              ("leases_file", leases_file), ("backup_dir", backup_dir)):
+            check_path(option, value)
         self.module = module
         self.ranges_file = ranges_file
         self.main_config = main_config
@@ -214,6 +246,7 @@ class DnsmasqBackend(Backend):
                 handle.write(desired)
             self._test(candidate)
             backup = self.module.backup_local(self.ranges_file)
+            os.chmod(backup, 0o600)  # a copy of a configuration file: its owner only
             if self.backup_dir:
                 target = os.path.join(self.backup_dir, os.path.basename(backup))
                 self.module.atomic_move(backup, target)

@@ -11,20 +11,25 @@ Kea cannot exclude addresses from a pool, so the pools that overlap a VIP range 
 shrunk around it. Only the ``pools`` of the affected subnets change; config-get returns the
 whole configuration with defaults filled in, and config-set gets it back with only those pools
 replaced. Host reservations are never touched.
+
+config-set replaces the whole configuration, so a change someone made after our config-get
+would be lost. Right before config-set the configuration is read again (its ``hash`` through
+config-hash-get when the server offers one, Kea 2.4+; the whole configuration otherwise, Kea
+2.2) and compared with what was planned from; on a difference nothing is written and the
+runner starts over (base.ConcurrentChange). Kea has no conditional config-set: a write landing
+in the milliseconds between that check and config-set cannot be detected.
+
+What the module returns or writes never holds a credential of the configuration (database,
+hook or TSIG secrets): ``backup`` is only the pools, the backup file (0600) is masked.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import copy
 import json
-import os
 import time
-from urllib.error import HTTPError, URLError
-
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
@@ -32,74 +37,18 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import 
 )
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.base import (
     Backend,
+    ConcurrentChange,
     ReservationError,
     overlaps,
     subtract,
+    write_private,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import masked
 
 FAMILY = {
     "dhcp4": {"root": "Dhcp4", "subnets": "subnet4", "leases": "lease4-get-all", "version": 4},
     "dhcp6": {"root": "Dhcp6", "subnets": "subnet6", "leases": "lease6-get-all", "version": 6},
 }
-
-
-class KeaClient:
-    """Commands to one Kea service through the control agent. ``transport`` is open_url's
-    signature (a fake in unit tests)."""
-
-    def __init__(self, url, username=None, password=None, service="dhcp4",
-                 validate_certs=True, timeout=10, transport=None):
-        self.url = url
-        self.username = username
-        self.password = password
-        self.service = service
-        self.validate_certs = validate_certs
-        self.timeout = timeout
-        self.transport = transport or open_url
-
-    def command(self, command, arguments=None, accept=(0,)):
-        body = {"command": command, "service": [self.service]}
-        if arguments is not None:
-            body["arguments"] = arguments
-        headers = {"Content-Type": "application/json"}
-        if self.username:
-            token = "%s:%s" % (self.username, self.password or "")
-            headers["Authorization"] = "Basic " + base64.b64encode(
-                token.encode("utf-8")).decode("ascii")
-        try:
-            response = self.transport(
-                self.url, data=json.dumps(body), headers=headers, method="POST",
-                validate_certs=self.validate_certs, timeout=self.timeout,
-            )
-            text = response.read()
-        except HTTPError as exc:
-            if exc.code in (401, 403):
-                raise ReservationError(
-                    "the Kea control agent at %s refused the credentials (HTTP %d) for user %r; "
-                    "set username/password (KEA_API_USER/KEA_API_PASSWORD) to a client of its "
-                    "'authentication' section" % (self.url, exc.code, self.username or "")
-                )
-            raise ReservationError("the Kea control agent at %s answered HTTP %d to %s: %s"
-                                   % (self.url, exc.code, command, exc.reason))
-        except (URLError, OSError, ValueError) as exc:
-            raise ReservationError(
-                "cannot reach the Kea control agent at %s (%s): %s; check url (KEA_API_URL) "
-                "and that kea-ctrl-agent runs and listens there"
-                % (self.url, command, getattr(exc, "reason", exc))
-            )
-        try:
-            answer = json.loads(text)
-        except ValueError:
-            raise ReservationError("the Kea control agent at %s answered %s with something "
-                                   "that is not JSON: %r" % (self.url, command, text[:200]))
-        if isinstance(answer, list):
-            answer = answer[0] if answer else {}
-        if answer.get("result") not in accept:
-            raise ReservationError(
-                "Kea %s (service %s at %s) failed with result %s: %s"
-                % (command, self.service, self.url, answer.get("result"), answer.get("text"))
-            )
-        return answer
 
 
 def _pool_range(pool, where):
@@ -157,8 +106,7 @@ class KeaBackend(Backend):
         return arguments
 
     def plan(self, state, exclude):
-        desired = copy.deepcopy(state)
-        desired.pop("hash", None)
+        desired = _without_hash(copy.deepcopy(state))
         desired[self.family["root"]].pop("hash", None)
         for subnet in _subnets(desired[self.family["root"]], self.family):
             pools = subnet.get("pools", [])
@@ -192,15 +140,32 @@ class KeaBackend(Backend):
                               "subnet_id": lease.get("subnet-id")})
         return found
 
+    def managed(self, state):
+        """Only what the module manages: every subnet's pools (``backup`` in the result)."""
+        return [{"id": subnet.get("id"), "subnet": subnet.get("subnet"),
+                 "pools": masked(subnet.get("pools", []))}
+                for subnet in _subnets(state[self.family["root"]], self.family)]
+
+    def unchanged_since(self, state):
+        """Raise ConcurrentChange when Kea no longer runs the configuration read as ``state``."""
+        if state.get("hash"):
+            current = (self.client.command("config-hash-get").get("arguments") or {}).get("hash")
+            same = current == state["hash"]
+        else:
+            same = _without_hash(self.read()) == _without_hash(state)
+        if not same:
+            raise ConcurrentChange(
+                "Kea's configuration at %s changed after it was read (another run or a person "
+                "edited it); config-set would have undone that change" % self.client.url)
+
     def apply(self, state, desired):
-        result = {"backup": state}
-        if self.backup_dir:
-            path = os.path.join(self.backup_dir, "kea-%s-%s.json" % (
-                self.client.service, time.strftime("%Y%m%dT%H%M%S")))
-            with open(path, "w") as handle:
-                json.dump(state, handle, indent=2, sort_keys=True)
-            result["backup_file"] = path
         self.client.command("config-test", desired)
+        self.unchanged_since(state)
+        result = {"backup": self.managed(state)}
+        if self.backup_dir:
+            result["backup_file"] = write_private(
+                self.backup_dir, "kea-%s-%s.json" % (self.client.service, time.strftime("%Y%m%dT%H%M%S")),
+                json.dumps(masked(state), indent=2, sort_keys=True) + "\n")
         self.client.command("config-set", desired)
         write_args = {"filename": self.config_file} if self.config_file else {}
         written = self.client.command("config-write", write_args)
@@ -212,3 +177,9 @@ class KeaBackend(Backend):
                 % (self.client.url, self.pools_text(now), self.pools_text(desired))
             )
         return result
+
+
+def _without_hash(state):
+    state = dict(state)
+    state.pop("hash", None)
+    return state

@@ -22,15 +22,13 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._deps import netaddr
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import (
     RangeError,
     parse_specs,
 )
-
-try:
-    import netaddr
-except ImportError:  # reported by the module through _ranges.HAS_NETADDR
-    netaddr = None
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import TextError, name, text
 
 MANAGED_TAG = "baremetal-exposure"
 MARKER = "baremetal.exposure pool: %s"
@@ -40,8 +38,44 @@ IN_USE_PREFIX_STATUSES = ("active", "reserved")
 RANGES = "ipam/ip-ranges/"
 
 
-class NetBoxReservationError(Exception):
+class NetBoxReservationError(ExposureError):
     """Bad input, or something else claims the pool's addresses; names them and the fix."""
+
+
+# NetBox's own limits (slugs: SlugField, max 100; description: max 200; VRF name: max 100).
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+SLUG_RULE = "letters, digits, '-' and '_' (a NetBox slug)"
+POOL = re.compile(r"^[A-Za-z0-9_.-]+$")
+POOL_RULE = "letters, digits, '_', '.' and '-' (the marker line of the range's comments)"
+
+
+def check_fields(params):
+    """Check every string the module writes to NetBox or reads back as ownership.
+
+    The pool name goes into the marker line that says which ranges are ours: anything outside
+    the marker's characters would make a range look like another pool's (or nobody's).
+    """
+    try:
+        name("site", params.get("site"), SLUG, 100 - len(site_tag("")), SLUG_RULE)
+        for option in ("pool",):
+            if params.get(option) is not None:
+                name(option, params[option], POOL, 100, POOL_RULE)
+        for index, pool in enumerate(params.get("keep_pools") or []):
+            name("keep_pools[%d]" % index, pool, POOL, 100, POOL_RULE)
+        for option in ("role", "tenant"):
+            if params.get(option) is not None:
+                name(option, params[option], SLUG, 100, SLUG_RULE)
+        for index, tag in enumerate(params.get("tags") or []):
+            name("tags[%d]" % index, tag, SLUG, 100, SLUG_RULE)
+        text("vrf", params.get("vrf"), 100, required=False)
+        text("description", params.get("description"), 200, required=False)
+        for index, subnet in enumerate(params.get("subnets") or []):
+            text("subnets[%d]" % index, subnet, 64)
+            if "/" not in subnet:
+                raise TextError("subnets[%d] = %r must be a CIDR" % (index, subnet))
+        parse_specs(params.get("subnets") or [], "subnets")
+    except (TextError, RangeError) as exc:
+        raise NetBoxReservationError(str(exc))
 
 
 def site_tag(site):

@@ -13,8 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 
-class RouterError(Exception):
+
+class RouterError(ExposureError):
     """A failure to report to the user as is (it names the thing and the fix)."""
 
 

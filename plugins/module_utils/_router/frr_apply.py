@@ -20,6 +20,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._router.base im
     RouterBackend,
     RouterError,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import MASK
 
 # Lines frr-reload.py always reports although they never reach the daemons (see NOTES).
 _IGNORED = re.compile(r"^(no )?hostname ")
@@ -27,7 +28,8 @@ _PASSWORD = re.compile(r"( password )\S+")
 
 
 def mask(text):
-    return _PASSWORD.sub(r"\1********", text)
+    """FRR text or output with every password replaced (a password is one word)."""
+    return _PASSWORD.sub(r"\1" + MASK, text)
 
 
 def parse_reload_test(output):
@@ -103,10 +105,11 @@ class FrrBackend(RouterBackend):
         return out
 
     def _file(self, text):
+        # The candidate holds the peers' passwords: mkstemp's 0600, read by vtysh and
+        # frr-reload.py running as this same user.
         handle, path = tempfile.mkstemp(prefix="frr_bgp-", suffix=".conf", dir=self.tmpdir)
         with os.fdopen(handle, "w") as stream:
             stream.write(text)
-        os.chmod(path, 0o644)
         return path
 
     def _reload(self, mode, text):

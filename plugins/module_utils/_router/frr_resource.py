@@ -19,6 +19,8 @@ __metaclass__ = type
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.base import RouterError
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_apply import mask
+from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_validate import validate
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import MASK
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_model import (
     line_key,
     parse_items,
@@ -92,18 +94,31 @@ def candidate(running_text, config, state):
 
 
 def structured(text):
-    return parse_items(parse_text(text))
+    """The modelled configuration of FRR text, passwords masked: what the module returns.
+
+    A running configuration may hold passwords of peers the module does not manage (or an old
+    password of one it does); none of them may reach the result, so none is returned.
+    """
+    return _masked(parse_items(parse_text(text)))
+
+
+def _masked(config):
+    for peer in config.get("peer_groups", []) + config.get("neighbors", []):
+        if peer.get("password"):
+            peer["password"] = MASK
+    return config
 
 
 def run(backend, state, config=None, running_config=None, check_mode=False):
     """The module result for one call (raises RouterError)."""
     config = _clean(config or {})
-    if state == "rendered":
-        return {"changed": False, "rendered": render_text(render(config)).splitlines()}
     if state == "parsed":
         if running_config is None:
             raise RouterError("state=parsed needs running_config (FRR configuration text)")
         return {"changed": False, "parsed": structured(running_config)}
+    validate(config)
+    if state == "rendered":
+        return {"changed": False, "rendered": mask(render_text(render(config))).splitlines()}
     before_text = backend.running_config()
     before = structured(before_text)
     if state == "gathered":

@@ -1,9 +1,10 @@
 """The address_plan preflight against the lab inventory.
 
 The lab site must pass and give every host of site_lab the same exposure_plan; every bad site
-of the unit catalogue (tests/unit/plugins/module_utils/test__site_model.yml), written as an
-inventory, must make playbooks/site.yml fail in its preflight play with the expected message,
-and leave Kea, dnsmasq and NetBox byte-for-byte as they were.
+of the unit catalogue (tests/unit/plugins/module_utils/_site/test_site_model.yml), written as an
+inventory (its secrets as the site's variables, its environment as the controller's), must make
+playbooks/site.yml fail in its preflight play with the expected message, never show a secret,
+and leave NetBox, Kea, dnsmasq and the router's running FRR configuration as they were.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import yaml
 
 from exposure_lab import Lab
 from exposure_lab.dhcp import kea_command
+from exposure_lab.frr import RouterFrr
 
 from ansible_runner import REPO, AnsibleRunner
 
 HERE = Path(__file__).resolve().parent
 LAB_INVENTORY = REPO / "lab" / "inventory"
-CASES = yaml.safe_load((REPO / "tests/unit/plugins/module_utils/test__site_model.yml").read_text())
+CASES = yaml.safe_load((REPO / "tests/unit/plugins/module_utils/_site/test_site_model.yml").read_text())
 BAD = [case for case in CASES["bad"] if case.get("inventory", True)]
 DNSMASQ_DIR = Path("/run/exposure-lab/dnsmasq")
 ROLE = "baremetal.exposure.address_plan : "
@@ -34,14 +36,26 @@ SITE_HOSTS = ["node1", "node2", "node3", "router1", "kea1", "dnsmasq1"]
 
 
 def site_vars(case: dict[str, Any]) -> dict[str, Any]:
-    """The lab site's group_vars with the case's changes (as in the unit test's apply_case)."""
+    """The lab site's group_vars with the case's changes (as in the unit test's apply_case),
+    its secrets written where a user writes them (exposure_bgp.password...)."""
     site = copy.deepcopy(CASES["base"]["vars"])
     site.update(copy.deepcopy(case.get("set", {})))
     for key in case.get("unset", []):
         site.pop(key, None)
     if "add_pool" in case:
         site["exposure_pools"].append(copy.deepcopy(case["add_pool"]))
+    for path, value in case.get("secrets", {}).items():
+        node = site
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
     return site
+
+
+def case_env(case: dict[str, Any]) -> dict[str, str]:
+    """The controller's environment for a case: an unset variable (null) becomes empty."""
+    return {name: value or "" for name, value in case.get("environ", {}).items()}
 
 
 def write_inventory(root: Path, case: dict[str, Any]) -> Path:
@@ -71,8 +85,9 @@ def write_inventory(root: Path, case: dict[str, Any]) -> Path:
 
 
 def lab_state(lab: Lab) -> dict[str, Any]:
-    """What a run must never change: Kea's running config, dnsmasq's files, NetBox's ranges."""
-    state: dict[str, Any] = {}
+    """What a run must never change: NetBox's ranges, Kea's running config, dnsmasq's files and
+    the router's running FRR configuration."""
+    state: dict[str, Any] = {"frr": RouterFrr().instance(lab).vtysh("show running-config")}
     answer = kea_command(lab, "config-get")
     assert answer["result"] == 0, answer
     state["kea"] = json.dumps(answer["arguments"], sort_keys=True)
@@ -106,10 +121,22 @@ def test_lab_site_plan(ansible: AnsibleRunner, tmp_path: Path) -> None:
     assert pools["routed"]["ranges"] == [{
         "first": "203.0.113.0", "last": "203.0.113.79", "size": 80, "version": 4,
         "cidrs": ["203.0.113.0/26", "203.0.113.64/28"]}]
-    assert plan["dhcp"] == {"backend": "kea", "dynamic_ranges": [{
+    assert plan["dhcp"]["backend"] == "kea" and plan["dhcp"]["dynamic_ranges"] == [{
         "first": "198.51.100.100", "last": "198.51.100.179", "size": 80, "version": 4,
         "cidrs": ["198.51.100.100/30", "198.51.100.104/29", "198.51.100.112/28",
-                  "198.51.100.128/27", "198.51.100.160/28", "198.51.100.176/30"]}]}
+                  "198.51.100.128/27", "198.51.100.160/28", "198.51.100.176/30"]}]
+    # Every stage's settings, the connection settings resolved from the lab's environment (as
+    # an AWX credential gives them), the secrets only as flags.
+    lab_env = ansible.env()
+    assert plan["dhcp"]["kea"]["url"] == lab_env["KEA_API_URL"]
+    assert plan["dhcp"]["kea"]["password_set"] is True
+    assert plan["ipam"]["url"] == lab_env["NETBOX_API"] and plan["ipam"]["token_set"] is True
+    assert plan["bgp"]["router_asn"] == 64512 and plan["bgp"]["routers"] == [
+        {"name": "router1", "addresses": ["198.51.100.1"], "router_id": "198.51.100.1"}]
+    assert plan["ingress"]["pool"] == "ingress" and plan["verify"]["client_host"] == "node1"
+    text = json.dumps(plan)
+    for secret in (lab_env["KEA_API_PASSWORD"], lab_env["NETBOX_TOKEN"]):
+        assert secret not in text and secret not in result.stdout + result.stderr
     report = (tmp_path / "lab.md").read_text()
     assert report == plan["report_markdown"]
     assert "| 198.51.100.200-198.51.100.209 | 10 | ingress | layer2 | ingress |" in report
@@ -131,7 +158,8 @@ def test_bad_site_stops_site_yml_in_preflight(ansible: AnsibleRunner, lab: Lab,
     changed: list[str] = []
     for _attempt in range(5):
         state_before = lab_state(lab)
-        result = ansible.playbook(REPO / "playbooks" / "site.yml", inventory=inventory)
+        result = ansible.playbook(REPO / "playbooks" / "site.yml", inventory=inventory,
+                                  env=case_env(case))
         state_after = lab_state(lab)
         changed = [part for part in state_before if state_after.get(part) != state_before[part]]
         if not changed:
@@ -149,7 +177,9 @@ def test_bad_site_stops_site_yml_in_preflight(ansible: AnsibleRunner, lab: Lab,
     messages = "\n".join(result.failure_messages())
     assert case["error"] in messages, messages
     assert all(line.startswith("site ") for line in messages.splitlines()), messages
+    for secret in case.get("secrets", {}).values():
+        assert secret not in result.stdout + result.stderr, "a secret reached the output"
 
 
 def test_catalogue_size() -> None:
-    assert len(BAD) >= 25
+    assert len(BAD) >= 100

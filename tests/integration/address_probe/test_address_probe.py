@@ -220,7 +220,10 @@ def lb_service(lab: Lab, ansible: AnsibleRunner) -> Iterator[str]:
 def test_role_allows_a_vip_allocated_in_kubernetes_on_a_node(
         lab: Lab, ansible: AnsibleRunner, squatter: str, vip_on_node2: str,
         lb_service: str) -> None:
-    plan = {"site": "lab", "nodes": [
+    # The cluster as the preflight resolves it (exposure_kubernetes, else K8S_AUTH_KUBECONFIG).
+    kubernetes = {"kubeconfig": ansible.env()["K8S_AUTH_KUBECONFIG"], "context": None,
+                  "validate_certs": True}
+    plan = {"site": "lab", "kubernetes": kubernetes, "nodes": [
         {"name": n, "addresses": [lab.config.host(n).ipv4]} for n in ("node1", "node2")],
         "pools": [{"name": "test-b", "announce": "layer2",
                    "ranges": [f"{VIP}-198.51.100.249"]}]}

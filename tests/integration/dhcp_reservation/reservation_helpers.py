@@ -27,5 +27,23 @@ PLAN = {
 }
 
 
+def kea_plan(url: str, **kea: Any) -> dict[str, Any]:
+    """PLAN with the Kea settings the preflight would give it (the role reads only the plan; the
+    password comes from KEA_API_PASSWORD, as from an AWX credential)."""
+    settings = {"url": url, "username": "admin", "password_set": True, "validate_certs": True,
+                "timeout": 10, "service": "dhcp4", "config_file": None, "delegate_to": "localhost"}
+    settings.update(kea)
+    return dict(PLAN, dhcp={"backend": "kea", "kea": settings, "dnsmasq": None, "dynamic_ranges": []})
+
+
+def dnsmasq_plan(**dnsmasq: Any) -> dict[str, Any]:
+    """PLAN with the dnsmasq settings the preflight would give it."""
+    settings = {"host": None, "ranges_file": None, "main_config": None, "leases_file": None,
+                "restart_command": None, "service": "dnsmasq"}
+    settings.update(dnsmasq)
+    return dict(PLAN, dhcp={"backend": "dnsmasq", "kea": None, "dnsmasq": settings,
+                            "dynamic_ranges": []})
+
+
 def in_vip(ip: str) -> bool:
     return VIP_FIRST <= ipaddress.ip_address(ip) <= VIP_LAST

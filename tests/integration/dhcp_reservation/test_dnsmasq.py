@@ -13,7 +13,7 @@ from exposure_lab.dhcp import Dnsmasq
 from exposure_lab.dhcp_client import acquire, client_mac
 
 from ansible_runner import AnsibleRunner
-from reservation_helpers import PLAN, PLAYBOOK, in_vip
+from reservation_helpers import PLAN, PLAYBOOK, dnsmasq_plan, in_vip
 
 BASE = 0x4000
 PREFIX = "02:00:5e:40:4"  # the MACs of this test: 02:00:5e:40:40:00 and up
@@ -21,11 +21,12 @@ RESTART = "/work/main/.venv/bin/exposure-lab restart dnsmasq"
 TASK = "baremetal.exposure.dhcp_reservation : Keep the VIP ranges out of dnsmasq's dhcp-range lines"
 
 
-def settings(lab: Lab) -> dict[str, Any]:
+def plan(lab: Lab) -> dict[str, Any]:
+    """The plan with the dnsmasq settings (the role reads only the plan)."""
     info = lab.info("dnsmasq")
-    return {"backend": "dnsmasq", "dnsmasq": {
-        "host": "dnsmasq1", "ranges_file": info["ranges_file"], "main_config": info["config"],
-        "leases_file": info["leases"], "restart_command": RESTART}}
+    return dnsmasq_plan(host="dnsmasq1", ranges_file=info["ranges_file"],
+                        main_config=info["config"], leases_file=info["leases"],
+                        restart_command=RESTART)
 
 
 def purge(lab: Lab, keep: tuple[str, ...] = ()) -> None:
@@ -41,7 +42,7 @@ def purge(lab: Lab, keep: tuple[str, ...] = ()) -> None:
 
 def run(lab: Lab, ansible: AnsibleRunner, check: bool = False, diff: bool = False, **extra: Any):
     return ansible.playbook(PLAYBOOK, check=check, diff=diff, extra_vars={
-        "exposure_plan": PLAN, "exposure_dhcp": settings(lab), **extra})
+        "exposure_plan": plan(lab), **extra})
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +125,7 @@ def test_reservation_then_no_client_gets_a_vip(lab: Lab, ansible: AnsibleRunner,
 
 def test_unknown_backend_fails_before_anything(lab: Lab, ansible: AnsibleRunner) -> None:
     result = ansible.playbook(PLAYBOOK, extra_vars={
-        "exposure_plan": PLAN, "exposure_dhcp": {"backend": "isc"}, "reservation_host": "dnsmasq1"})
+        "exposure_plan": dict(PLAN, dhcp={"backend": "isc"}), "reservation_host": "dnsmasq1"})
     assert result.rc != 0
     assert "exposure_dhcp" in " ".join(result.failure_messages())
 

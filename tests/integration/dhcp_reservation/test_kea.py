@@ -14,10 +14,9 @@ from exposure_lab.dhcp import kea_command
 from exposure_lab.dhcp_client import acquire, client_mac
 
 from ansible_runner import AnsibleRunner
-from reservation_helpers import PLAN, PLAYBOOK, in_vip
+from reservation_helpers import PLAYBOOK, in_vip, kea_plan
 
 BASE = 0x3000  # our client numbers: 02:00:5e:30:30:xx and up, apart from other tests
-KEA = {"backend": "kea"}
 TASK = "baremetal.exposure.dhcp_reservation : Keep the VIP ranges out of Kea's pools"
 
 
@@ -26,9 +25,10 @@ def pools(lab: Lab) -> list[str]:
 
 
 def run(ansible: AnsibleRunner, check: bool = False, diff: bool = False,
-        env: dict[str, str] | None = None, **extra: Any):
+        env: dict[str, str] | None = None, kea: dict[str, Any] | None = None, **extra: Any):
+    plan = kea_plan(ansible.lab.info("kea")["url"], **(kea or {}))
     return ansible.playbook(PLAYBOOK, check=check, diff=diff, env=env,
-                            extra_vars={"exposure_plan": PLAN, "exposure_dhcp": KEA, **extra})
+                            extra_vars={"exposure_plan": plan, **extra})
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +82,11 @@ def test_a_lease_inside_the_vip_range_fails_the_run(lab: Lab, ansible: AnsibleRu
 
 def test_unreachable_agent_and_missing_password_fail_clearly(ansible: AnsibleRunner) -> None:
     url = "http://198.51.100.2:8999/"
-    result = ansible.playbook(PLAYBOOK, extra_vars={
-        "exposure_plan": PLAN, "exposure_dhcp": {"backend": "kea", "kea": {"url": url, "timeout": 3}}})
+    result = run(ansible, kea={"url": url, "timeout": 3})
     assert result.rc != 0
     message = " ".join(result.failure_messages())
     assert url in message, message
-    nopass = run(ansible, env={"KEA_API_USER": "", "KEA_API_PASSWORD": ""})
+    nopass = run(ansible, env={"KEA_API_USER": "", "KEA_API_PASSWORD": ""}, kea={"username": None})
     assert nopass.rc != 0
     message = " ".join(nopass.failure_messages())
     assert "exposure_dhcp.kea.password" in message and "kea1" in message, message

@@ -11,7 +11,7 @@ import pynetbox
 import pytest
 import yaml
 
-from exposure_lab import Lab
+from exposure_lab import Lab, LabConfig
 
 HERE = Path(__file__).parent
 PLAYBOOK = HERE / "playbooks" / "reserve.yml"
@@ -55,11 +55,21 @@ def build_plan() -> dict[str, Any]:
             "pools": pools}
 
 
-def run_vars(plan: dict[str, Any] | None = None, hosts: str = "node1",
-             **ipam: Any) -> dict[str, Any]:
+def run_vars(plan: dict[str, Any] | None = None, hosts: str = "node1", token: str | None = None,
+             token_set: bool = True, **ipam: Any) -> dict[str, Any]:
+    """The role's variables: the plan with the IPAM settings the preflight would give it (the
+    role reads only the plan), and the token as a variable when one is given (else the
+    module reads NETBOX_TOKEN, as from an AWX credential)."""
+    plan = dict(plan or build_plan())
+    plan["ipam"] = {"backend": "netbox", "url": Lab(LabConfig()).info("netbox")["url"],
+                    "token_set": token_set, "validate_certs": True, "timeout": 30, "site": SITE,
+                    "vrf": None, "tenant": None, "role": ROLE, "tags": ["k8s-lb-pool"],
+                    "prune": False, **ipam}
     # One host of the site is enough (the role elects one per site anyway) and much faster.
-    return {"ipam_hosts": hosts, "exposure_plan": plan or build_plan(),
-            "exposure_ipam": {"backend": "netbox", "site": SITE, **ipam}}
+    extra: dict[str, Any] = {"ipam_hosts": hosts, "exposure_plan": plan}
+    if token is not None:
+        extra["exposure_ipam"] = {"token": token}
+    return extra
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +234,7 @@ def test_bad_token_fails_clearly_without_leaking(ansible: Any, clean: pynetbox.a
 
 
 def test_missing_token_fails_in_preflight(ansible: Any, clean: pynetbox.api) -> None:
-    result = ansible.playbook(PLAYBOOK, extra_vars=run_vars(), env={"NETBOX_TOKEN": ""})
+    result = ansible.playbook(PLAYBOOK, extra_vars=run_vars(token_set=False), env={"NETBOX_TOKEN": ""})
     assert result.rc != 0
     text = messages(result)
     assert "exposure_ipam.token" in text and "host node1" in text, text

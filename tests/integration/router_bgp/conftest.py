@@ -16,6 +16,8 @@ from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "router_bgp.yml"
+# The address_plan preflight, then the role, as playbooks/site.yml runs them.
+PREFLIGHT_PLAYBOOK = Path(__file__).parent / "playbooks" / "preflight_then_router.yml"
 PASSWORD = "lab-secret"
 ROGUE_NETNS = "xl-rogue"
 ROGUE_IPV4 = "198.51.100.66"
@@ -24,11 +26,21 @@ POOL_CIDRS = ["203.0.113.0/26", "203.0.113.64/28"]
 NODES = ("node1", "node2", "node3")
 
 
-def plan(lab: Lab, cidrs: list[str] | None = None) -> dict[str, Any]:
-    """exposure_plan as address_plan would set it (the parts router_bgp reads)."""
+def plan(lab: Lab, cidrs: list[str] | None = None,
+         bgp: dict[str, Any] | None = None) -> dict[str, Any]:
+    """exposure_plan as address_plan would set it (the parts router_bgp reads): ``bgp`` is
+    exposure_bgp as the preflight normalizes it (defaults filled, the password only as
+    password_set, the routers added)."""
     nodes = [{"name": n, "addresses": [lab.config.host(n).ipv4, lab.config.host(n).ipv6]}
              for n in NODES]
-    return {"site": "lab", "nodes": nodes, "pools": [{
+    settings = {"bfd": False, "password_required": False, "keepalive": 3, "hold_time": 9,
+                "ebgp_multihop": 0, "maximum_prefix": 100, "maximum_prefix_restart": 1,
+                "maximum_paths": 8}
+    settings.update(bgp or bgp_settings())
+    settings["password_set"] = bool(settings.pop("password", None))
+    settings["routers"] = [{"name": "router1", "addresses": ["198.51.100.1"],
+                            "router_id": "198.51.100.1"}]
+    return {"site": "lab", "nodes": nodes, "bgp": settings, "pools": [{
         "name": "routed", "announce": "bgp", "purpose": "services",
         "cidrs": list(cidrs or POOL_CIDRS), "bgp": {"communities": ["64512:100"], "local_pref": 200},
     }, {"name": "services", "announce": "layer2", "cidrs": ["198.51.100.180/30"]}]}

@@ -15,8 +15,8 @@ from exposure_lab import Lab
 from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
 
-from conftest import PASSWORD, PLAYBOOK, POOL_CIDRS, ROGUE_IPV4, Peer, bgp_settings, plan, \
-    wait_established
+from conftest import PASSWORD, PLAYBOOK, POOL_CIDRS, PREFLIGHT_PLAYBOOK, ROGUE_IPV4, Peer, \
+    bgp_settings, plan, wait_established
 
 ECMP = "203.0.113.10/32"
 OUTSIDE = "203.0.113.200/32"
@@ -35,9 +35,12 @@ def node_ips(lab: Lab) -> list[str]:
 
 def run_role(ansible: Any, lab: Lab, cidrs: list[str] | None = None, check: bool = False,
              **bgp: Any) -> Any:
+    """The role alone, with the plan the preflight would have made (it reads only the plan, and
+    the password from exposure_bgp)."""
     started = time.monotonic()
+    settings = bgp_settings(**bgp)
     result = ansible.playbook(PLAYBOOK, check=check, diff=True, extra_vars={
-        "exposure_plan": plan(lab, cidrs), "exposure_bgp": bgp_settings(**bgp)})
+        "exposure_plan": plan(lab, cidrs, settings), "exposure_bgp": settings})
     result.seconds = time.monotonic() - started
     return result
 
@@ -60,12 +63,19 @@ def configured(lab: Lab, ansible: Any, router: FrrInstance, peers: dict[str, Pee
 
 
 def test_preflight_fails_before_touching_the_router(lab: Lab, ansible: Any, router: FrrInstance):
+    """exposure_bgp is checked by the address_plan preflight, before any stage runs."""
     before = router.vtysh("show running-config")
-    result = run_role(ansible, lab, cluster_asn=0)
+    result = ansible.playbook(PREFLIGHT_PLAYBOOK, extra_vars={
+        "exposure_bgp": bgp_settings(cluster_asn=0)})
     assert result.rc != 0
-    assert any("exposure_bgp.cluster_asn" in m for m in result.failure_messages())
-    result = run_role(ansible, lab, password="")
-    assert any("exposure_bgp.password" in m for m in result.failure_messages())
+    assert any("exposure_bgp.cluster_asn = 0" in m for m in result.failure_messages())
+    result = ansible.playbook(PREFLIGHT_PLAYBOOK, extra_vars={
+        "exposure_bgp": bgp_settings(password="")})
+    assert any("exposure_bgp.password is not set" in m for m in result.failure_messages())
+    result = ansible.playbook(PREFLIGHT_PLAYBOOK, extra_vars={
+        "exposure_bgp": bgp_settings(password="has a space")})
+    assert any("exposure_bgp.password contains a space" in m for m in result.failure_messages())
+    assert "has a space" not in result.stdout + result.stderr
     assert router.vtysh("show running-config") == before
 
 

@@ -12,7 +12,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _ranges
+from ansible_collections.baremetal.exposure.plugins.module_utils import _deps, _errors, _ranges
 
 with open(os.path.join(os.path.dirname(__file__), "test__ranges.yml")) as _f:
     CASES = yaml.safe_load(_f)
@@ -53,6 +53,6 @@ def test_find_overlaps(case):
 
 
 def test_missing_netaddr(monkeypatch):
-    monkeypatch.setattr(_ranges, "HAS_NETADDR", False)
-    with pytest.raises(_ranges.RangeError, match="netaddr is required"):
+    monkeypatch.setitem(_deps._IMPORT_ERRORS, "netaddr", "Traceback: no netaddr")
+    with pytest.raises(_errors.MissingLibrary, match="netaddr is required"):
         _ranges.parse_range("198.51.100.0/28")

@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.baremetal.exposure.plugins.module_utils import _deps
 from ansible_collections.baremetal.exposure.plugins.modules import address_plan
 
 SITE = {
@@ -32,7 +33,11 @@ class Exit(Exception):
         self.failed = failed
 
 
-def run_module(monkeypatch, tmp_path, args, check=False, diff=False):
+def run_module(monkeypatch, tmp_path, args, check=False, diff=False, environ=None):
+    for name in address_plan.ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (environ or {"KEA_API_URL": "http://kea.test:8000/"}).items():
+        monkeypatch.setenv(name, value)
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, _ansible_tmpdir=str(tmp_path))
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
@@ -95,6 +100,43 @@ def test_report_directory_missing(monkeypatch, tmp_path):
 
 
 def test_missing_netaddr(monkeypatch, tmp_path):
-    monkeypatch.setattr(address_plan, "HAS_NETADDR", False)
+    monkeypatch.setitem(_deps._IMPORT_ERRORS, "netaddr", "Traceback: no netaddr")
     out = run_module(monkeypatch, tmp_path, {"site": SITE})
     assert out.failed and "netaddr" in out.result["msg"]
+
+
+def test_the_environment_fills_the_connection_settings(monkeypatch, tmp_path):
+    site = dict(SITE, exposure_ipam={"backend": "netbox"})
+    out = run_module(monkeypatch, tmp_path, {"site": site}, environ={
+        "KEA_API_URL": "http://kea.test:8000/", "NETBOX_API": "https://netbox.test",
+        "NETBOX_TOKEN": "nbt_env.secret-from-the-environment",
+        "K8S_AUTH_KUBECONFIG": "/etc/kube/admin.conf"})
+    plan = out.result["plan"]
+    assert plan["ipam"]["url"] == "https://netbox.test" and plan["ipam"]["token_set"] is True
+    assert plan["dhcp"]["kea"]["url"] == "http://kea.test:8000/"
+    assert plan["kubernetes"]["kubeconfig"] == "/etc/kube/admin.conf"
+    assert "secret-from-the-environment" not in json.dumps(out.result)
+
+
+def test_secrets_are_checked_and_never_returned(monkeypatch, tmp_path):
+    site = dict(SITE, exposure_bgp={"router_asn": 64512, "cluster_asn": 64513,
+                                    "password": "left-in-the-site-vars"})
+    site["exposure_pools"] = SITE["exposure_pools"] + [
+        {"name": "routed", "addresses": ["203.0.113.0/26"], "announce": "bgp"}]
+    site["routers"] = [{"name": "router1", "addresses": ["198.51.100.1"]}]
+    secrets = {"exposure_load_balancer.heartbeat_key": "0123456789abcdef0123456789abcdef"}
+    out = run_module(monkeypatch, tmp_path, {"site": site, "secrets": secrets})
+    assert not out.failed, out.result
+    assert out.result["plan"]["bgp"]["password_set"] is True
+    assert out.result["plan"]["load_balancer"]["heartbeat_key_set"] is True
+    text = json.dumps(out.result)
+    assert "left-in-the-site-vars" not in text and "0123456789abcdef0123456789abcdef" not in text
+
+
+def test_a_bad_secret_is_named_without_its_value(monkeypatch, tmp_path):
+    site = dict(SITE, exposure_bgp={"router_asn": 64512, "cluster_asn": 64513})
+    secrets = {"exposure_bgp.password": "two words-and-a-marker"}
+    out = run_module(monkeypatch, tmp_path, {"site": site, "secrets": secrets})
+    assert out.failed
+    assert any("exposure_bgp.password contains a space" in e for e in out.result["errors"])
+    assert "a-marker" not in json.dumps(out.result)

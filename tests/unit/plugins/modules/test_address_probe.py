@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe import (
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import (
     ProbeError,
     parse_links,
 )

@@ -9,45 +9,41 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.dnsmasq import DnsmasqBackend
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation.kea import KeaBackend
 from ansible_collections.baremetal.exposure.plugins.modules import dhcp_reservation
 
 
-class Failed(Exception):
-    pass
-
-
 class FakeModule:
     def __init__(self, **params):
         self.params = dict(backend="kea", exclude=[], ignore_existing_leases=False, backup_dir=None,
-                           url=None, username=None, password=None, validate_certs=True, timeout=10,
-                           service="dhcp4", config_file=None, ranges_file=None, main_config=None,
-                           leases_file=None)
+                           kea_url=None, kea_username=None, kea_password=None,
+                           kea_validate_certs=True, kea_timeout=10, service="dhcp4",
+                           config_file=None, ranges_file=None, main_config=None, leases_file=None)
         self.params.update(params)
-
-    def fail_json(self, msg, **kwargs):
-        raise Failed(msg)
 
     def get_bin_path(self, name, required=False):
         return "/usr/sbin/" + name
 
 
 @pytest.mark.parametrize("params,message", [
-    ({"backend": "kea"}, "backend=kea needs url (or the KEA_API_URL environment variable)"),
+    ({"backend": "kea"}, "kea_url (or the environment variable KEA_API_URL) is not set"),
+    ({"backend": "kea", "kea_url": "http://kea:8000/", "kea_username": "admin"},
+     "kea_password (or the environment variable KEA_API_PASSWORD) is not set"),
     ({"backend": "dnsmasq"}, "backend=dnsmasq needs ranges_file"),
-    ({"backend": "kea", "url": "http://kea:8000/", "backup_dir": "/nonexistent/dir"},
-     "backup_dir /nonexistent/dir is not a directory"),
+    ({"backend": "kea", "kea_url": "http://kea:8000/", "backup_dir": "/nonexistent/dir"},
+     "backup_dir = '/nonexistent/dir' is not a directory"),
 ])
 def test_missing_settings_are_named(params, message):
-    with pytest.raises(Failed) as exc:
+    with pytest.raises(ExposureError) as exc:
         dhcp_reservation.make_backend(FakeModule(**params))
     assert message in str(exc.value)
 
 
 def test_backends_are_built_from_the_options(tmp_path):
-    kea = dhcp_reservation.make_backend(FakeModule(url="http://kea:8000/", username="admin",
-                                                   password="x", service="dhcp6"))
+    kea = dhcp_reservation.make_backend(FakeModule(kea_url="http://kea:8000/", kea_username="admin",
+                                                   kea_password="x", service="dhcp6"))
     assert isinstance(kea, KeaBackend) and kea.client.service == "dhcp6"
     assert kea.family["subnets"] == "subnet6"
     dnsmasq = dhcp_reservation.make_backend(FakeModule(backend="dnsmasq", ranges_file="/etc/lan.conf",

@@ -55,3 +55,11 @@ def test_parsed(capsys):
                             "router bgp 64512\n neighbor 192.0.2.1 remote-as 65000\nexit\n"})
     assert result["parsed"] == {"asn": 64512, "neighbors": [
         {"address": "192.0.2.1", "remote_as": "65000"}]}
+
+
+def test_parsed_never_returns_a_password(capsys):
+    result = _main(capsys, {"state": "parsed", "running_config":
+                            "router bgp 64512\n neighbor 192.0.2.1 remote-as 65000\n"
+                            " neighbor 192.0.2.1 password not-a-parameter\nexit\n"})
+    assert "not-a-parameter" not in json.dumps(result)
+    assert result["parsed"]["neighbors"][0]["password"] == "********"

@@ -138,7 +138,7 @@ def test_prune_removes_only_pools_not_kept():
 def test_module_fails_clearly_without_url(monkeypatch, capsys):
     monkeypatch.delenv("NETBOX_API", raising=False)
     args = {"ANSIBLE_MODULE_ARGS": {"site": "lab", "pool": "ingress", "ranges": INGRESS,
-                                    "token": "nbt_x.y"}}
+                                    "netbox_token": "nbt_x.y"}}
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps(args)))
     # ansible-core 2.19+ also needs the serialization profile of the arguments.
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)

@@ -102,6 +102,7 @@ def test_apply_tests_the_candidate_then_replaces_with_a_backup(tmp_path):
     assert result["changed"] and result["restart_needed"]
     assert ranges.read_text() == "dhcp-range=set:lan,198.51.100.100,198.51.100.179,255.255.255.0,1h\n"
     assert "198.51.100.199" in open(result["backup_file"]).read()
+    assert oct(os.stat(result["backup_file"]).st_mode & 0o777) == "0o600"
     assert module.commands[0][:2] == ["dnsmasq", "--test"]
     assert "conf-file=%s" % ranges not in module.tested  # the candidate was tested, not the old file
     assert sorted(p.name for p in ranges.parent.iterdir()) == ["lan.conf", "lan.conf.1.backup~"]
@@ -118,3 +119,25 @@ def test_a_rejected_candidate_changes_nothing(tmp_path):
     assert "dnsmasq --test rejected" in str(exc.value) and "bad dhcp-range" in str(exc.value)
     assert ranges.read_text() == before
     assert [p.name for p in ranges.parent.iterdir()] == ["lan.conf"]
+
+
+@pytest.mark.parametrize("option", ["ranges_file", "main_config", "leases_file", "backup_dir"])
+@pytest.mark.parametrize("path,problem", [
+    ("/etc/dnsmasq.d/lan.conf\nconf-file=/tmp/evil.conf", "contains a newline"),
+    ("/etc/my dir/#lan.conf", "must not contain spaces, '#' or '\"'"),
+    ('/etc/"lan".conf', "must not contain spaces, '#' or '\"'"),
+])
+def test_paths_dnsmasq_would_misread_are_refused(tmp_path, option, path, problem):
+    paths = {"ranges_file": str(tmp_path / "lan.conf")}
+    paths[option] = path
+    with pytest.raises(base.ExposureError) as exc:
+        dnsmasq.DnsmasqBackend(FakeModule(), **paths)
+    assert str(exc.value).startswith(option + " = ") and problem in str(exc.value)
+
+
+def test_a_conf_dir_file_dnsmasq_would_misread_is_refused(tmp_path):
+    ranges, main = _setup(tmp_path)
+    (ranges.parent / "other #1.conf").write_text("port=0\n")
+    backend = dnsmasq.DnsmasqBackend(FakeModule(), str(ranges), str(main))
+    with pytest.raises(base.ExposureError, match="other #1.conf"):
+        base.run(backend, ["198.51.100.180-198.51.100.209"])

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.base import RouterError
@@ -74,3 +76,16 @@ def test_vtysh_failure_names_the_paths(tmp_path):
 def test_bare_block_headers_are_no_delta():
     output = "Lines To Add\n============\nrouter bgp 1\n address-family ipv4 unicast\n"
     assert parse_reload_test(output) == []
+
+
+def test_candidate_files_are_private_and_removed(tmp_path):
+    modes = []
+
+    def run(argv):
+        modes.append(oct(os.stat(argv[-1]).st_mode & 0o777))
+        return 0, "", ""
+    backend = FrrBackend(run, tmpdir=str(tmp_path))
+    backend.check(" neighbor G password s3cret\n")
+    backend.delta(" neighbor G password s3cret\n")
+    assert modes == ["0o600", "0o600"], "the candidate holds passwords: owner only"
+    assert list(tmp_path.iterdir()) == []

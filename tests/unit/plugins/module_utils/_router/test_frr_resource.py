@@ -106,3 +106,21 @@ def test_rendered_and_parsed_need_no_backend():
     parsed = frr_resource.run(None, "parsed", running_config=RUNNING)["parsed"]
     assert parsed["neighbors"][0] == {"address": "192.0.2.99", "remote_as": "65099",
                                       "address_families": [{"afi": "ipv4", "activate": True}]}
+
+
+# A running configuration holding passwords the module was not given (another peer's, or the
+# old one of a peer being changed): no state may return them.
+RUNNING_WITH_PASSWORDS = RUNNING + (
+    "router bgp 64512\n neighbor 192.0.2.77 remote-as 65077\n"
+    " neighbor 192.0.2.77 password other-peers-secret\nexit\n")
+
+
+@pytest.mark.parametrize("state", ["gathered", "merged", "parsed"])
+def test_no_state_returns_a_running_password(state):
+    backend = FakeBackend([["x"], []])
+    backend.running = RUNNING_WITH_PASSWORDS
+    result = frr_resource.run(backend, state, WANT, running_config=RUNNING_WITH_PASSWORDS,
+                              check_mode=True)
+    assert "other-peers-secret" not in repr(result)
+    peers = (result.get("gathered") or result.get("parsed") or result["before"])["neighbors"]
+    assert [p["password"] for p in peers if "password" in p] == ["********"]

@@ -15,7 +15,7 @@ import yaml
 from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import parse_range
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox as nb
 
-with open(os.path.join(os.path.dirname(__file__), "test__netbox_reservation.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_reservation_netbox.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 SPEC = {"pool": "ingress", "vrf": None, "tenant": None, "status": "reserved",

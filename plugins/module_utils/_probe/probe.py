@@ -29,7 +29,8 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe_packet import (
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.packet import (
     PacketError,
     normalize_mac,
 )
@@ -41,7 +42,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import 
 MAX_ADDRESSES = 65536
 
 
-class ProbeError(ValueError):
+class ProbeError(ExposureError, ValueError):
     """Bad probe input, or the probe cannot run."""
 
 

@@ -22,8 +22,8 @@ import select
 import socket
 import time
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _probe_packet as pkt
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe import ProbeError
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe import packet as pkt
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import ProbeError
 
 PACKET_OUTGOING = 4
 

@@ -14,9 +14,9 @@ import struct
 import pytest
 import yaml
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _probe_packet as pkt
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe import packet as pkt
 
-with open(os.path.join(os.path.dirname(__file__), "test__probe_packet.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_probe_packet.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 

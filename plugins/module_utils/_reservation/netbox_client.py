@@ -17,16 +17,18 @@ __metaclass__ = type
 
 import json
 import re
-
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import control_character
+
 _V1_TOKEN = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
-class NetBoxError(Exception):
+class NetBoxError(ExposureError):
     """NetBox cannot be reached or refused a request; the message names the URL and the fix."""
 
 
@@ -38,7 +40,12 @@ def auth_header(token):
     """
     token = (token or "").strip()
     if not token:
-        raise NetBoxError("no NetBox API token given: set the token option or NETBOX_TOKEN")
+        raise NetBoxError("no NetBox API token given: set netbox_token (exposure_ipam.token) or "
+                          "NETBOX_TOKEN")
+    if control_character(token):
+        # urllib would refuse the header with an error that quotes it: say it without the token.
+        raise NetBoxError("the NetBox API token contains %s; it must be one line (the token is "
+                          "not shown)" % control_character(token))
     if token.startswith("Bearer ") or token.startswith("Token "):
         return token
     if token.startswith("nbt_"):
@@ -72,7 +79,7 @@ class NetBoxClient:
 
     def __init__(self, url, token, validate_certs=True, timeout=30, opener=None):
         if not url:
-            raise NetBoxError("no NetBox URL given: set the url option or NETBOX_API")
+            raise NetBoxError("no NetBox URL given: set netbox_url (exposure_ipam.url) or NETBOX_API")
         self.url = url.rstrip("/")
         if self.url.endswith("/api"):
             self.url = self.url[:-len("/api")]
@@ -104,7 +111,7 @@ class NetBoxClient:
             raise NetBoxError(self._describe(method, url, exc.code, detail))
         except (URLError, OSError, ValueError) as exc:
             raise NetBoxError(
-                "NetBox at %s is unreachable (%s %s: %s); check the url option "
+                "NetBox at %s is unreachable (%s %s: %s); check netbox_url "
                 "(exposure_ipam.url / NETBOX_API) and that NetBox is running"
                 % (self.url, method, url, getattr(exc, "reason", exc))
             )
@@ -122,7 +129,8 @@ class NetBoxClient:
         if code == 400:
             return "NetBox at %s rejected %s %s (HTTP 400): %s" % (self.url, method, url, detail)
         if code == 404:
-            return "NetBox at %s has no %s (HTTP 404); check the url option" % (self.url, url)
+            return ("NetBox at %s has no %s (HTTP 404); check netbox_url (exposure_ipam.url / "
+                    "NETBOX_API)" % (self.url, url))
         return "NetBox at %s answered HTTP %d to %s %s: %s" % (self.url, code, method, url, detail)
 
     def list(self, path, **query):

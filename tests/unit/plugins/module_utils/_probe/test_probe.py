@@ -13,9 +13,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _probe
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe import probe as _probe
 
-with open(os.path.join(os.path.dirname(__file__), "test__probe.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_probe.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 A = ipaddress.ip_address

@@ -16,9 +16,9 @@ import yaml
 
 from urllib.error import HTTPError, URLError
 
-from ansible_collections.baremetal.exposure.plugins.module_utils import _netbox_client as nbc
+from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox_client as nbc
 
-with open(os.path.join(os.path.dirname(__file__), "test__netbox_client.yml")) as _f:
+with open(os.path.join(os.path.dirname(__file__), "test_reservation_netbox_client.yml")) as _f:
     CASES = yaml.safe_load(_f)
 
 TOKEN = "nbt_key.s3cretvalue"
@@ -103,3 +103,10 @@ def test_pagination_headers_and_bodies():
     ]
     assert json.loads(calls[3][2]) == {"description": "d"}
     assert all(c[3] == "Bearer " + TOKEN for c in calls)
+
+
+def test_a_token_with_a_line_break_never_reaches_a_header_or_a_message():
+    with pytest.raises(nbc.NetBoxError) as exc:
+        nbc.auth_header("nbt_key.secret\r\nX-Injected: yes")
+    assert "contains a carriage return" in str(exc.value)
+    assert "secret" not in str(exc.value).replace("(the token is not shown)", "")

@@ -25,6 +25,8 @@ __metaclass__ = type
 import ipaddress
 import struct
 
+from ansible_collections.baremetal.exposure.plugins.module_utils._errors import ExposureError
+
 ETH_P_ARP = 0x0806
 ETH_P_IPV6 = 0x86DD
 BROADCAST = b"\xff" * 6
@@ -40,7 +42,7 @@ OPT_SOURCE_LLA = 1
 OPT_TARGET_LLA = 2
 
 
-class PacketError(ValueError):
+class PacketError(ExposureError, ValueError):
     """A MAC or an address cannot be turned into a probe."""
 
 

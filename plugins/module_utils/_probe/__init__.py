@@ -1,0 +1,11 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, baremetal.exposure contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The wire probe: is anything answering inside the pools?
+
+PRIVATE to this collection: no compatibility promise outside it. ``packet`` builds and parses
+ARP and NDP frames (pure), ``probe`` expands targets, paces probes and evaluates answers
+(pure), ``io`` is the raw-socket transport.
+"""
