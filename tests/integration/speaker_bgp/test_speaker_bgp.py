@@ -148,3 +148,30 @@ def test_cut_link_is_noticed_by_bfd_within_a_second(
     router.wait_next_hops("203.0.113.250/32", {node1.address, node2.address}, timeout=30)
     for node in (node1, node2):
         node.announce()
+
+
+def test_changed_attributes_of_an_announced_prefix_reach_the_router(
+        router: RouterSide, speakers: dict[str, NodeSpeaker]) -> None:
+    """A prefix that stays announced but gets other communities: bgpd does not re-run outbound
+    policy for it by itself (FRR 8.4), so the engine re-originates it; the router must see the
+    new communities (it kept the old ones before)."""
+    node = speakers["node1"]
+    advert = node.objects["advertisements"][0]["spec"]
+    saved = list(advert["communities"])
+    prefix = "203.0.113.247/32"
+
+    def communities() -> list[str]:
+        return [p.get("community", {}).get("string") for p in router.bgp_path(prefix)]
+
+    try:
+        advert["communities"] = ["64512:1"]
+        node.announce("203.0.113.247")
+        router.wait_next_hops(prefix, {node.address}, timeout=30)
+        wait_for("router sees 64512:1", lambda: communities() == ["64512:1"], timeout=10)
+        advert["communities"] = ["64512:2"]
+        node.announce("203.0.113.247")
+        wait_for("router sees 64512:2", lambda: communities() == ["64512:2"], timeout=10,
+                 on_timeout=lambda: str(router.bgp_path(prefix)))
+    finally:
+        advert["communities"] = saved
+        node.announce()

@@ -104,6 +104,9 @@ class FrrEngine:
         rendered = render(config, held=held)
         if rendered == self._applied:
             return
+        self._install(config, rendered)
+
+    def _install(self, config: BgpConfig, rendered: FrrConfig) -> None:
         self._write(rendered.text())
         groups = None if self._applied is None else delta(self._applied, rendered)
         if groups is not None:

@@ -15,12 +15,22 @@ content, so adding or removing one prefix never renumbers the others, and the de
 line or one block. `bgp route-map delay-timer 0` makes bgpd act on prefix-list and route-map
 edits at once instead of after its default 5 s batching.
 
-Holding a peer: until the BFD session protecting a peer is Up, that peer's outbound route-map
-is `blb-in` (deny everything) instead of `blb-out-<peer>`. bgpd only tears a session down on a
-BFD Up -> Down transition, and bgpd re-creates the BFD session with the local address once BGP
-is Established, so for the first second or two of a session a dead link goes unnoticed until
-the hold timer. Announcing nothing before BFD is Up means no route ever depends on an
-unprotected session. The switch is one `neighbor ... route-map ... out` line in the delta.
+Holding a peer: until the BFD session protecting a peer is Up, that peer is rendered as if no
+announcement reached it: its route-map and prefix-lists are empty, so its outbound policy
+denies everything. bgpd only tears a session down on a BFD Up -> Down transition, and bgpd
+re-creates the BFD session with the local address once BGP is Established, so for the first
+second or two of a session a dead link goes unnoticed until the hold timer. Announcing nothing
+before BFD is Up means no route ever depends on an unprotected session.
+
+Policy changes for prefixes already originated: FRR 8.4 does not re-run a peer's outbound
+policy when the route-map or prefix-lists it names change (a release after a hold, new
+communities for an announced prefix), so the delta re-originates every prefix whose policy lines
+changed (`no network P`, `network P` in one block): bgpd runs it through the new policy, and a
+peer whose view did not change gets nothing new (bgpd suppresses an update identical to what
+the peer holds). Tried first and dropped, both found wanting in the lab: switching the neighbor
+to another route-map (it moves the peer to another update group, after which a later
+withdrawal was lost: the prefix stayed in the peer's adj-out), and a `deny 1` entry with a soft
+outbound refresh (the refresh raced with a withdrawal right after it).
 
 Lines are written the way FRR 8.4 prints its running configuration, so frr-reload.py sees no
 difference when nothing changed (e.g. well-known communities by name, `ebgp-multihop 255`).
@@ -37,7 +47,6 @@ from .model import Announcement, BfdProfile, BgpConfig, IPNetwork, Peer, communi
 
 HEADER = ("frr defaults traditional", "log stdout informational", "bgp route-map delay-timer 0")
 IN_POLICY = "blb-in"            # nodes learn nothing from their peers
-HOLD_POLICY = IN_POLICY         # a held peer is sent nothing either (same deny-all route-map)
 _WELL_KNOWN = {0xFFFF0000: "graceful-shutdown", 0xFFFF0001: "accept-own",
                0xFFFF0002: "route-filter-translated-v4", 0xFFFF0003: "route-filter-v4",
                0xFFFF0004: "route-filter-translated-v6", 0xFFFF0005: "route-filter-v6",
@@ -68,7 +77,7 @@ class FrrConfig:
     networks: Mapping[int, frozenset[str]] = field(default_factory=dict)   # family -> prefixes
     prefix_lists: frozenset[str] = frozenset()      # complete top-level lines
     route_maps: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
-    held: frozenset[str] = frozenset()              # peer addresses sent HOLD_POLICY for now
+    held: frozenset[str] = frozenset()              # peer addresses sent nothing for now
 
     def same_base(self, other: FrrConfig) -> bool:
         return (self.asn, self.base_top, self.base_bgp, dict(self.af_lines)) == (
@@ -82,8 +91,7 @@ class FrrConfig:
                 lines += [" !", f" address-family {_af(family)}",
                           *(f"  network {p}" for p in _sorted_prefixes(
                               self.networks.get(family, frozenset()))),
-                          *(_hold(line, self.held) for line in self.af_lines[family]),
-                          " exit-address-family"]
+                          *self.af_lines[family], " exit-address-family"]
             lines += ["exit", "!"]
         for version in (4, 6):
             kind = "ip prefix-list " if version == 4 else "ipv6 prefix-list "
@@ -99,6 +107,7 @@ class FrrConfig:
 
 def render(config: BgpConfig, held: Iterable[str] = ()) -> FrrConfig:
     """`held`: addresses of peers to send nothing for now (see the module docstring)."""
+    holding = set(held)
     top = [*HEADER, "!"]
     # Always present, even empty: FRR keeps the node once entered, and a `no bfd` from
     # frr-reload.py fails while bgpd still holds BFD sessions it is about to drop.
@@ -131,24 +140,18 @@ def render(config: BgpConfig, held: Iterable[str] = ()) -> FrrConfig:
     prefix_lists: set[str] = set()
     route_maps: dict[tuple[str, int], tuple[str, ...]] = {}
     for peer in peers:
-        _peer_policy(peer, config.announcements, prefix_lists, route_maps)
+        reaching = () if str(peer.address) in holding else config.announcements
+        _peer_policy(peer, reaching, prefix_lists, route_maps)
     return FrrConfig(asn=config.asn, base_top=tuple(top), base_bgp=tuple(bgp), af_lines=af_lines,
                      networks=networks, prefix_lists=frozenset(prefix_lists),
                      route_maps=route_maps,
-                     held=frozenset(str(p.address) for p in peers if str(p.address) in set(held)))
+                     held=frozenset(str(p.address) for p in peers if str(p.address) in holding))
 
 
 def out_policy(peer: Peer) -> str:
     return f"blb-out-{peer.name}"
 
 
-def _hold(line: str, held: frozenset[str]) -> str:
-    """The AF line as written for a held peer: its outbound route-map becomes HOLD_POLICY."""
-    words = line.split()
-    if (len(words) == 5 and words[0] == "neighbor" and words[1] in held
-            and words[2] == "route-map" and words[4] == "out"):
-        return f"  neighbor {words[1]} route-map {HOLD_POLICY} out"
-    return line
 
 
 def attributes_by_prefix(peer: Peer, announcements: Iterable[Announcement]
@@ -296,15 +299,13 @@ def delta(old: FrrConfig, new: FrrConfig) -> list[tuple[str, ...]] | None:
                        *(line.strip() for line in new.route_maps[key]), "exit"))
     groups += [(line,) for line in sorted(new.prefix_lists - old.prefix_lists,
                                           key=_prefix_list_order)]
-    # Hold first, before anything new is announced; release last, once all policy is in.
-    groups += _hold_groups(new, new.held - old.held)
     groups += _network_groups(new, old, new.asn, "")
     groups += _network_groups(old, new, new.asn, "no ")
     groups += [(f"no {line}",) for line in
                sorted(old.prefix_lists - new.prefix_lists, key=_prefix_list_order)]
     groups += [(f"no route-map {name} permit {seq}",) for (name, seq) in
                sorted(set(old.route_maps) - set(new.route_maps))]
-    groups += _hold_groups(new, old.held - new.held)
+    groups += _reoriginate(old, new)
     return groups
 
 
@@ -312,16 +313,20 @@ def flatten(groups: Iterable[tuple[str, ...]]) -> list[str]:
     return [line for group in groups for line in group]
 
 
-def _hold_groups(config: FrrConfig, changed: frozenset[str]) -> list[tuple[str, ...]]:
-    """Rewrite the outbound route-map line of every peer in `changed` as `config` has it."""
+def _reoriginate(old: FrrConfig, new: FrrConfig) -> list[tuple[str, ...]]:
+    """Prefixes originated before and after whose policy lines changed (see the module
+    docstring), re-originated so bgpd runs them through the new policy."""
+    def policy(config: FrrConfig, prefix: str) -> frozenset[str]:
+        return frozenset(line for line in config.prefix_lists if line.endswith(f" {prefix}"))
+
     groups: list[tuple[str, ...]] = []
-    for family in sorted(config.af_lines):
-        lines = [_hold(line, config.held).strip() for line in config.af_lines[family]
-                 if line.split()[1:2] and line.split()[1] in changed
-                 and line.split()[-1] == "out"]
-        if lines:
-            groups.append((f"router bgp {config.asn}", f"address-family {_af(family)}", *lines,
-                           "exit-address-family", "exit"))
+    for family in sorted(new.networks):
+        kept = new.networks[family] & old.networks.get(family, frozenset())
+        changed = _sorted_prefixes(p for p in kept if policy(old, p) != policy(new, p))
+        if changed and new.asn is not None:
+            groups.append((f"router bgp {new.asn}", f"address-family {_af(family)}",
+                           *(f"no network {p}" for p in changed),
+                           *(f"network {p}" for p in changed), "exit-address-family", "exit"))
     return groups
 
 

@@ -177,8 +177,11 @@ def vtysh_commands(fake: FakeFrr, call: int) -> list[str]:
 def test_a_bfd_peer_is_held_until_bfd_is_up(gated: FrrEngine, fake: FakeFrr) -> None:
     gated.apply(config("203.0.113.240/32"))
     text = gated.conf.read_text()
-    assert "  neighbor 198.51.100.1 route-map blb-in out" in text
-    assert "blb-out-router out" not in text
+    # Held: rendered as if nothing reached it (no route-map entry, no prefix-list), its
+    # neighbor line unchanged (switching route-maps moves it to another update group).
+    assert "  neighbor 198.51.100.1 route-map blb-out-router out" in text
+    assert "route-map blb-out-router permit" not in text and "prefix-list blb-" not in text
+    assert " network 203.0.113.240/32" in text
     assert gated.held() == {"198.51.100.1"}
 
     fake.answers = [bfd_status("Down")]
@@ -188,11 +191,15 @@ def test_a_bfd_peer_is_held_until_bfd_is_up(gated: FrrEngine, fake: FakeFrr) -> 
     fake.answers = [bfd_status("Up"), (0, "")]
     gated.refresh_bfd()
     assert fake.kinds() == ["reload", "vtysh", "vtysh", "vtysh"]
-    assert vtysh_commands(fake, 3) == [
-        "configure terminal", "router bgp 64513", "address-family ipv4 unicast",
-        "neighbor 198.51.100.1 route-map blb-out-router out", "exit-address-family", "exit"]
+    released = vtysh_commands(fake, 3)
+    assert "ip prefix-list" in " ".join(released) and "203.0.113.240/32" in " ".join(released)
+    assert any(c.startswith("route-map blb-out-router permit") for c in released)
+    # FRR 8.4 does not re-run outbound policy for prefixes it already originates: re-originate.
+    assert released[-6:] == ["router bgp 64513", "address-family ipv4 unicast",
+                             "no network 203.0.113.240/32", "network 203.0.113.240/32",
+                             "exit-address-family", "exit"]
     assert gated.held() == frozenset()
-    assert "  neighbor 198.51.100.1 route-map blb-out-router out" in gated.conf.read_text()
+    assert "route-map blb-out-router permit" in gated.conf.read_text()
 
 
 def test_bfd_going_down_holds_the_peer_again(gated: FrrEngine, fake: FakeFrr) -> None:
@@ -201,7 +208,9 @@ def test_bfd_going_down_holds_the_peer_again(gated: FrrEngine, fake: FakeFrr) ->
     gated.refresh_bfd()
     fake.answers = [bfd_status("Down"), (0, "")]
     gated.refresh_bfd()
-    assert "neighbor 198.51.100.1 route-map blb-in out" in vtysh_commands(fake, 4)
+    held = vtysh_commands(fake, 4)
+    assert any(c.startswith("no ip prefix-list") and "203.0.113.240/32" in c for c in held)
+    assert any(c.startswith("no route-map blb-out-router permit") for c in held)
     assert gated.held() == {"198.51.100.1"}
 
 
@@ -210,7 +219,7 @@ def test_announcements_while_held_stay_held(gated: FrrEngine, fake: FakeFrr) -> 
     gated.apply(config("203.0.113.240/32", "203.0.113.241/32"))
     commands = vtysh_commands(fake, 1)
     assert "network 203.0.113.241/32" in commands
-    assert not any("route-map blb-out-router out" in c for c in commands)
+    assert not any("prefix-list" in c for c in commands)
     assert gated.held() == {"198.51.100.1"}
 
 
