@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("--lease-duration", type=float, default=6.0)
     ctl.add_argument("--renew-deadline", type=float, default=4.0)
     ctl.add_argument("--retry-period", type=float, default=1.0)
+    ctl.add_argument("--write-timeout", type=float, default=1.5,
+                     help="seconds one status write may take, retries included; must be "
+                          "below --lease-duration minus --renew-deadline")
+    ctl.add_argument("--field-manager", default="baremetal-lb-controller",
+                     help="the manager named in managedFields for the status writes (e.g. "
+                          "one per replica, to tell their writes apart)")
     ctl.add_argument("--workers", type=int, default=8, help="parallel status writers")
     ctl.add_argument("--metrics-address", default="0.0.0.0:7472",
                      help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
@@ -119,8 +125,15 @@ def _controller(args: argparse.Namespace) -> int:
         claim_unclassed=_claim_unclassed(args),
         workers=args.workers, leader_elect=args.leader_elect, identity=args.identity,
         lease_name=args.lease_name, lease_duration=args.lease_duration,
-        renew_deadline=args.renew_deadline, retry_period=args.retry_period)
-    client = KubeClient.auto(args.kubeconfig)
+        renew_deadline=args.renew_deadline, retry_period=args.retry_period,
+        write_timeout=args.write_timeout, field_manager=args.field_manager)
+    try:
+        options.check()
+    except ValueError as exc:
+        log.error("--write-timeout: %s", exc)
+        return 2
+    client = KubeClient.auto(args.kubeconfig,
+                             user_agent=f"baremetal-lb/{__version__} controller/{args.identity}")
     metrics = ControllerMetrics()
     controller = Controller(client, options, metrics)
 
@@ -186,7 +199,8 @@ def _speaker(args: argparse.Namespace) -> int:
     from baremetal_lb.bgp.frr import FrrEngine
     from baremetal_lb.speaker import Layer2Options, Speaker, SpeakerOptions
 
-    client = KubeClient.auto(args.kubeconfig)
+    client = KubeClient.auto(args.kubeconfig,
+                             user_agent=f"baremetal-lb/{__version__} speaker/{args.node}")
     options = SpeakerOptions(
         node=args.node, namespace=args.namespace,
         layer2=Layer2Options(interfaces=tuple(args.interface),

@@ -9,14 +9,20 @@ Threads and who owns what:
 
 Only the leader decides. When it becomes leader it re-lists everything (a consistent read, so
 what the previous leader wrote is seen even if a watch lags), rebuilds the allocator from the
-IPs Services already show, oldest first, and only then allocates anything new. Every write
-checks leadership first; the lease timings make the old leader stop writing before a new one
-can acquire (renew_deadline < lease_duration), so there is never a window with two writers.
+IPs Services already show, oldest first, and only then allocates anything new.
+
+Writes are fenced (kube/fence.py): leadership is checked right before each attempt, each
+attempt is cut off when a standby could take the lease over, and a write with all its retries
+takes less than lease_duration - renew_deadline; so the old leader's writes have all landed or
+been abandoned before a new leader can start. Every status write is conditional on the
+resourceVersion it was decided from, so even a write delayed past all that (a pause between
+the check and the send) fails instead of overwriting what the new leader wrote.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -26,7 +32,8 @@ from typing import Any
 from baremetal_lb.config import config_for
 from baremetal_lb.config.projection import slim_metallb, slim_namespace, slim_service
 from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector, merge_patch_status
-from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES
+from baremetal_lb.kube.fence import Fenced, WriteFence
+from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES, Resource
 from baremetal_lb.metrics import ControllerMetrics
 from baremetal_lb.report import ConfigReporter
 
@@ -49,21 +56,35 @@ class ControllerOptions:
     lease_duration: float = 6.0
     renew_deadline: float = 4.0
     retry_period: float = 1.0
+    # One write, all its attempts included; below lease_duration - renew_deadline (checked).
     write_timeout: float = 1.5
     pool_status_period: float = 1.0
+    field_manager: str = "baremetal-lb-controller"    # managedFields of its status writes
+
+    def check(self) -> None:
+        margin = self.lease_duration - self.renew_deadline
+        if self.leader_elect and not 0 < self.write_timeout < margin:
+            raise ValueError(
+                f"write timeout {self.write_timeout}s must be positive and shorter than lease "
+                f"duration - renew deadline ({self.lease_duration} - {self.renew_deadline} = "
+                f"{margin}s): a write still being retried after that could land after a "
+                "standby took over")
 
 
 class Controller:
     def __init__(self, client: KubeClient, options: ControllerOptions,
                  metrics: ControllerMetrics) -> None:
+        options.check()
         self.client = client
         self.options = options
         self.metrics = metrics
         client.observer = metrics.observe_request
         self.recorder = EventRecorder(client, "baremetal-lb-controller")
         # Written by the leader only: it is the one that reads the pools.
+        self.fence = WriteFence(self._write_window, options.write_timeout)
         self.reporter = ConfigReporter(client, self.recorder, options.namespace, "controller",
-                                       "baremetal-lb-controller", kinds=["IPAddressPool"])
+                                       "baremetal-lb-controller", kinds=["IPAddressPool"],
+                                       fence=self.fence)
         self.queue = WorkQueue()
         self._lock = threading.Lock()
         self._decider = ServiceDecider(options.lb_class, options.claim_unclassed)
@@ -135,8 +156,11 @@ class Controller:
 
     def _shutdown(self) -> None:
         self._stop.set()
-        self._active.clear()
+        self._active.clear()        # the fence lets no new attempt start
         self.queue.close()
+        # Hand the lease over only once nothing of ours can still land.
+        if not self.fence.drain(self.options.write_timeout + 1):
+            log.warning("a status write was still in flight when stepping down")
         if self.elector is not None:
             self.elector.stop(release=True)
         for informer in self.informers():
@@ -166,7 +190,14 @@ class Controller:
         self.metrics.services.set(0)
 
     def _may_write(self) -> bool:
-        return self._active.is_set() and (self.elector is None or self.elector.is_leader())
+        return self._write_window() > 0
+
+    def _write_window(self) -> float:
+        """How long a write started now may take (the fence's window): 0 unless leading and
+        rebuilt; without leader election, unbounded."""
+        if not self._active.is_set() or self._stop.is_set():
+            return 0.0
+        return math.inf if self.elector is None else self.elector.write_window()
 
     def _rebuild(self) -> None:
         self._want_rebuild = False
@@ -248,14 +279,18 @@ class Controller:
             if self._pool_status_written.get(name) == body or not self._may_write():
                 continue
             pool = self.pools.get(f"{self.options.namespace}/{name}")
-            if pool is not None and pool.get("status") == body["status"]:
+            if pool is None:
+                continue        # not in the cache (yet): nothing to base a conditional write on
+            if pool.get("status") == body["status"]:
                 self._pool_status_written[name] = body  # already shown (e.g. after a restart)
                 continue
+            # Conditional on the version we read: a 409 (the pool changed, or someone else
+            # wrote its status) is retried next period from the cache's newer version.
+            patch = dict(body, metadata={"resourceVersion": pool["metadata"]["resourceVersion"]})
             try:
-                merge_patch_status(self.client, IP_ADDRESS_POOLS, self.options.namespace, name,
-                                   body, timeout=self.options.write_timeout)
+                self._patch_status(IP_ADDRESS_POOLS, self.options.namespace, name, patch)
                 self._pool_status_written[name] = body
-            except (ApiError, OSError) as exc:
+            except (ApiError, Fenced, OSError) as exc:
                 log.info("pool %s status not written (retrying): %s", name, exc)
 
     def _namespace_labels(self) -> dict[str, Mapping[str, str]]:
@@ -305,16 +340,27 @@ class Controller:
                                  decision.event.message)
         self.metrics.reconcile_seconds.observe(time.perf_counter() - started)
 
+    def _patch_status(self, resource: Resource, namespace: str, name: str,
+                      body: dict[str, Any]) -> None:
+        """One fenced status write (see the module docstring); raises Fenced or ApiError."""
+        self.fence.run(f"{resource.kind} {namespace}/{name} status", lambda timeout: (
+            merge_patch_status(self.client, resource, namespace, name, body, timeout=timeout,
+                               field_manager=self.options.field_manager, retry=False)))
+
     def _write_status(self, key: str, svc: Mapping[str, Any], decision: Decision) -> bool:
-        if not self._may_write():
-            return False
         namespace, name = key.split("/", 1)
         assert decision.write is not None
         try:
-            merge_patch_status(self.client, SERVICES, namespace, name,
-                               status_patch(decision.resource_version, decision.write),
-                               timeout=self.options.write_timeout)
+            self._patch_status(SERVICES, namespace, name,
+                               status_patch(decision.resource_version, decision.write))
             return True
+        except Fenced as exc:
+            with self._lock:
+                self._decider.write_failed(key)
+            if self._may_write():   # still leading: the apiserver was too slow; try again
+                log.info("status write for %s: %s; retrying", key, exc)
+                self.queue.add_after(key, 1.0)
+            return False
         except ApiError as exc:
             with self._lock:
                 self._decider.write_failed(key)

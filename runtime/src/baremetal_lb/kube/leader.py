@@ -4,6 +4,8 @@ Threading: start() runs the election loop on a daemon thread; on_started_leading
 on_stopped_leading run one at a time, in order, on a separate callback thread, so a slow
 callback never delays a renewal. is_leader() may be called from any thread and turns False by
 itself once renew_deadline passes without a successful renewal, even before the loop notices.
+write_window() says how long a write started now may take and still land before any standby
+may take over (see kube/fence.py, which bounds each write attempt by it).
 After losing the lease the elector stays a candidate and may lead again (on_started_leading
 then runs again); call stop() from on_stopped_leading to end instead.
 """
@@ -39,6 +41,8 @@ class LeaderElector:
             raise ValueError("leader election identity is empty; pass e.g. the Pod name")
         self.client, self.namespace, self.name, self.identity = client, namespace, name, identity
         self.lease_duration = lease_duration
+        # What standbys count: the leaseDurationSeconds we write (whole seconds).
+        self._expiry = min(lease_duration, rules.lease_seconds(lease_duration))
         self.renew_deadline = renew_deadline
         self.retry_period = retry_period
         self._on_started = on_started_leading
@@ -69,6 +73,18 @@ class LeaderElector:
         with self._state:
             return self._leading and rules.holds(self._last_renew, self._clock(),
                                                  self.renew_deadline)
+
+    def write_window(self) -> float:
+        """Seconds a write started now has to land before a standby may take the lease: 0
+        unless we lead (is_leader()), else the lease duration counted from the start of our
+        last successful renewal. A standby starts counting no earlier than when it read that
+        renewal, which landed after it started, so it cannot take over sooner."""
+        with self._state:
+            now = self._clock()
+            if not (self._leading and rules.holds(self._last_renew, now, self.renew_deadline)):
+                return 0.0
+            assert self._last_renew is not None
+            return max(0.0, self._last_renew + self._expiry - now)
 
     def stop(self, release: bool = True) -> None:
         """Ends the election. If we lead, on_stopped_leading runs (and is waited for, unless
@@ -150,7 +166,10 @@ class LeaderElector:
             return self._write(rules.next_record(None, self.identity, now, self.lease_duration),
                                timeout)
         current = LeaseRecord.from_lease(self._lease)
-        self._observed = rules.observe(self._observed, current, started)
+        # Seen now, after the GET answered, not when we sent it: a renewal that landed while
+        # the GET was on its way must not look older than it is (that would let us take the
+        # lease before the holder's renew_deadline has passed).
+        self._observed = rules.observe(self._observed, current, self._clock())
         if rules.decide(self._observed, self.identity, self._clock()) == rules.WAIT:
             return False
         return self._write(rules.next_record(current, self.identity, now, self.lease_duration),
