@@ -358,8 +358,10 @@ class Controller:
             with self._lock:
                 self._decider.write_failed(key)
             if self._may_write():   # still leading: the apiserver was too slow; try again
-                log.info("status write for %s: %s; retrying", key, exc)
+                log.info("%s; retrying", exc)
                 self.queue.add_after(key, 1.0)
+            else:                   # the next leader decides it again from what it reads
+                log.info("%s", exc)
             return False
         except ApiError as exc:
             with self._lock:
