@@ -142,11 +142,8 @@ def _controller(args: argparse.Namespace) -> int:
             return False, "caches not synced"
         return True, "leading" if controller.is_active() else "standby"
 
-    def healthy() -> tuple[bool, str]:
-        return (True, "ok") if controller.healthy() else (False, "a worker thread died")
-
-    return _serve(controller.run, args.metrics_address, metrics.registry, healthy, ready,
-                  f"controller {args.identity}: pools in {args.namespace}",
+    return _serve(controller.run, args.metrics_address, metrics.registry, controller.healthy,
+                  ready, f"controller {args.identity}: pools in {args.namespace}",
                   "stopping (handing the lease over)")
 
 
@@ -216,7 +213,7 @@ def _speaker(args: argparse.Namespace) -> int:
         return (True, json.dumps(speaker.announcing())) if ok else (False, why)
 
     return _serve(speaker.run, args.metrics_address, metrics.registry,
-                  lambda: (True, "ok"), ready, f"speaker on node {args.node}",
+                  speaker.healthy, ready, f"speaker on node {args.node}",
                   "handing over and stopping")
 
 

@@ -153,6 +153,10 @@ class SpeakerMetrics(ApiMetrics):
             f"{PREFIX}_speaker_reconcile_duration_seconds", "Time to recompute what to announce",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
             registry=r)
+        self.status_write_failures = Counter(
+            f"{PREFIX}_speaker_l2_status_write_failures_total",
+            "ServiceL2Status writes that failed (reason api: refused or unreachable; "
+            "unexpected: any other error)", ["reason"], registry=r)
         self.config_problems = Gauge(
             f"{PREFIX}_speaker_config_problems",
             "metallb.io objects this speaker leaves out (and problems of this node alone)",

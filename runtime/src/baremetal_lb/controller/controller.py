@@ -31,6 +31,7 @@ from typing import Any
 
 from baremetal_lb.config import config_for
 from baremetal_lb.config.projection import slim_metallb, slim_namespace, slim_service
+from baremetal_lb.health import ThreadHealth, problems
 from baremetal_lb.kube import ApiError, EventRecorder, Informer, KubeClient, LeaderElector, merge_patch_status
 from baremetal_lb.kube.fence import Fenced, WriteFence
 from baremetal_lb.kube.resources import IP_ADDRESS_POOLS, NAMESPACES, SERVICES, Resource
@@ -95,6 +96,8 @@ class Controller:
         self._want_pools = False
         self._pool_status_written: dict[str, dict[str, Any]] = {}
         self._threads: list[threading.Thread] = []
+        # The main loop: rebuilds after a leadership change, pool changes, pool status.
+        self._loop_health = ThreadHealth("controller main loop", grace=60.0)
         self.services: Informer[dict[str, Any]] = Informer(
             client, SERVICES.path(), name="services",
             transform=lambda obj: slim_service(obj, allocation=True), on_event=self._on_service)
@@ -121,8 +124,15 @@ class Controller:
     def synced(self) -> bool:
         return all(i.has_synced for i in self.informers())
 
-    def healthy(self) -> bool:
-        return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+    def healthy(self) -> tuple[bool, str]:
+        """The reconcile workers, the main loop and leader election alive (and not stuck
+        failing); the message names what is not."""
+        found = [f"{t.name}: thread died" for t in self._threads if not t.is_alive()]
+        found += problems([self._loop_health,
+                           self.elector.health if self.elector is not None else None])
+        if self._stop.is_set():
+            found.insert(0, "stopping")
+        return (False, "; ".join(found)) if found else (True, "ok")
 
     def is_active(self) -> bool:
         return self._active.is_set()
@@ -141,17 +151,25 @@ class Controller:
             self.elector.start()
         else:
             self._on_started_leading()
+        self._loop_health.watch(threading.current_thread())
         next_status = 0.0
         while not stop.is_set():
             self._wake.wait(timeout=self.options.pool_status_period / 2)
             self._wake.clear()
-            if self._want_rebuild:
-                self._rebuild()
-            if self._want_pools and self._active.is_set():
-                self._apply_pools()
-            if time.monotonic() >= next_status and self._active.is_set():
-                self._write_pool_status()
-                next_status = time.monotonic() + self.options.pool_status_period
+            try:
+                if self._want_rebuild:
+                    self._rebuild()
+                if self._want_pools and self._active.is_set():
+                    self._apply_pools()
+                if time.monotonic() >= next_status and self._active.is_set():
+                    self._write_pool_status()
+                    next_status = time.monotonic() + self.options.pool_status_period
+                self._loop_health.ok()
+            except Exception as exc:  # noqa: BLE001 - e.g. the apiserver gone during a rebuild
+                log.exception("main loop: a pass failed; retrying")
+                self._loop_health.failed(exc)
+                stop.wait(1.0)
+        self._loop_health.stopped()
         self._shutdown()
 
     def _shutdown(self) -> None:
@@ -202,8 +220,13 @@ class Controller:
     def _rebuild(self) -> None:
         self._want_rebuild = False
         started = time.monotonic()
-        for informer in self.informers():
-            informer.relist()
+        try:
+            for informer in self.informers():
+                informer.relist()
+        except Exception:
+            # Nothing is allocated before a consistent re-list: try again while leading.
+            self._want_rebuild = self.elector is None or self.elector.is_leader()
+            raise
         with self._lock:
             self._decider = ServiceDecider(self.options.lb_class, self.options.claim_unclassed)
             self._set_pools_locked()

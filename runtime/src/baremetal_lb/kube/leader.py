@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from baremetal_lb.health import ThreadHealth
+
 from . import lease as rules
 from .client import KubeClient
 from .errors import ApiError
@@ -58,6 +60,9 @@ class LeaderElector:
         self._thread: threading.Thread | None = None
         self._callbacks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._callback_thread: threading.Thread | None = None
+        # A dead election loop would stop renewing (the standby takes over) and never lead
+        # again; both replicas so broken leave nobody allocating. /healthz reports it.
+        self.health = ThreadHealth(f"leader election {name}", clock=clock)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -68,6 +73,7 @@ class LeaderElector:
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"leader-elector-{self.name}")
         self._thread.start()
+        self.health.watch(self._thread)
 
     def is_leader(self) -> bool:
         with self._state:
@@ -92,6 +98,7 @@ class LeaderElector:
         overlaps with our callbacks; without release a standby takes over only once the
         lease expires."""
         self._stopping.set()
+        self.health.stopped()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(self.renew_deadline + 5)
         was_leading = self._step_down()
@@ -106,7 +113,18 @@ class LeaderElector:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            leading = self.step()
+            try:
+                leading = self.step()
+                self.health.ok()
+            except Exception as exc:  # noqa: BLE001 - e.g. a malformed Lease; keep trying
+                log.exception("lease %s/%s: an election round failed", self.namespace,
+                              self.name)
+                self.health.failed(exc)
+                leading = False
+                # No renewal this round: step down in time (is_leader() already turns False
+                # by itself at renew_deadline).
+                if not rules.holds(self._last_renew, self._clock(), self.renew_deadline):
+                    self._step_down()
             jitter = 1.0 if leading else 1.0 + 0.2 * random.random()
             self._stopping.wait(self.retry_period * jitter)
 

@@ -27,6 +27,7 @@ from typing import Any
 from baremetal_lb.bgp.engine import BgpEngine, BgpEngineError
 from baremetal_lb.bgp.model import Announcement, BgpConfig, IPAddress, Peer
 from baremetal_lb.config import Config, ObjectRef, Problem, config_for, sort_problems
+from baremetal_lb.health import ThreadHealth
 from baremetal_lb.net.links import Link
 
 from .balancers import EXCLUDE_LABEL, Inputs
@@ -166,6 +167,9 @@ class Bgp:
 
     def ready(self) -> tuple[bool, str]:
         return True, "ready"
+
+    def healths(self) -> list[ThreadHealth]:
+        return list(self.engine.healths())
 
     def announcing(self) -> dict[str, list[str]]:
         return {}

@@ -23,6 +23,7 @@ from typing import Any
 from baremetal_lb.bgp.engine import BgpEngine
 from baremetal_lb.config import Config, Problem, config_for
 from baremetal_lb.config.projection import slim_endpoint_slice, slim_metallb, slim_node, slim_secret, slim_service
+from baremetal_lb.health import ThreadHealth, problems
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
 from baremetal_lb.kube import resources as r
 from baremetal_lb.metrics import SpeakerMetrics
@@ -35,6 +36,9 @@ from .layer2 import Layer2, Layer2Options
 from .protocol import AnnounceProtocol, Context
 
 log = logging.getLogger(__name__)
+# The loop comes round at least every second; a reconcile may block in FRR (frr-reload.py: up
+# to 30 s). Stuck or failing for this long, /healthz fails and the kubelet restarts us.
+RECONCILE_STALL_SECONDS = 120.0
 
 # Resources a protocol may read (AnnounceProtocol.watches), with informer parameters.
 # Secrets: only basic-auth ones (MetalLB's passwordSecret type), and only their password.
@@ -71,6 +75,8 @@ class Speaker:
         self._config_changed = True
         self._links: dict[str, Link] = {}
         self._watcher = LinkWatcher(self._on_links)
+        self._loop_health = ThreadHealth("reconcile loop", grace=RECONCILE_STALL_SECONDS,
+                                         stall=RECONCILE_STALL_SECONDS)
         context = Context(options.node, metrics, self._event, self._service, self._trigger.set)
         self.protocols: list[AnnounceProtocol] = [Layer2(client, options.layer2, context)]
         if options.bgp_engine is not None:
@@ -120,6 +126,14 @@ class Speaker:
                 return ok, why
         return True, "ready"
 
+    def healthy(self) -> tuple[bool, str]:
+        """Every worker thread alive and not stuck failing (see baremetal_lb.health): the
+        reconcile loop, the link watcher and each protocol's own (layer 2: heartbeats per LAN,
+        the ARP/NDP responders, the ServiceL2Status writer; BGP: the engine's BFD gate)."""
+        found = problems([self._loop_health, self._watcher.health,
+                          *(h for protocol in self.protocols for h in protocol.healths())])
+        return (False, "; ".join(found)) if found else (True, "ok")
+
     def announcing(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for protocol in self.protocols:
@@ -139,10 +153,18 @@ class Speaker:
         for protocol in self.protocols:
             protocol.start(self._links)
         self._trigger.set()
+        self._loop_health.watch(threading.current_thread())
         while not stop.is_set():
             if self._trigger.wait(timeout=1.0):
                 self._trigger.clear()
-            self._reconcile()
+            try:
+                self._reconcile()
+                self._loop_health.ok()
+            except Exception as exc:  # noqa: BLE001 - retried; reported by healthy()
+                log.exception("reconcile failed; retrying")
+                self._loop_health.failed(exc)
+                stop.wait(1.0)
+        self._loop_health.stopped()
         self._shutdown()
 
     def _shutdown(self) -> None:

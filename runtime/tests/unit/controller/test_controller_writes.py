@@ -188,3 +188,37 @@ def test_a_write_to_a_silent_apiserver_ends_within_its_budget(silent_apiserver: 
     # past any margin the lease leaves (2 s with the defaults).
     assert elapsed < budget + 0.25, f"a write took {elapsed:.2f}s, its budget is {budget}s"
     client.close()
+
+
+def test_a_failed_rebuild_is_tried_again_while_leading() -> None:
+    api = FakeApi([pool("web", rv="7")], [service("a", rv="11")])
+    controller = Controller(api, ControllerOptions(namespace=NS, leader_elect=False),  # type: ignore[arg-type]
+                            ControllerMetrics())
+    original = api.request
+    outage = [TransportError("connection refused", "GET")]
+
+    def flaky(method: str, path: str, **kw: Any) -> dict[str, Any]:
+        if method == "GET" and outage:
+            raise outage.pop()
+        return original(method, path, **kw)
+
+    api.request = flaky  # type: ignore[method-assign]
+    controller._want_rebuild = True
+    with pytest.raises(ApiError):
+        controller._rebuild()
+    assert controller._want_rebuild and not controller.is_active(), \
+        "a re-list that failed at a leadership change must be tried again, not dropped"
+    controller._rebuild()
+    assert controller.is_active()
+    controller.reporter.stop()
+    controller.recorder.stop()
+
+
+def test_healthz_names_a_dead_worker() -> None:
+    api = FakeApi([], [])
+    controller = Controller(api, ControllerOptions(namespace=NS, leader_elect=False),  # type: ignore[arg-type]
+                            ControllerMetrics())
+    assert controller.healthy() == (True, "ok")
+    controller._spawn(lambda: None, "reconcile-3")
+    controller._threads[0].join(5)
+    assert controller.healthy() == (False, "reconcile-3: thread died")

@@ -3,6 +3,7 @@ Lease API (a fake of the apiserver boundary that enforces resourceVersion) and a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,31 @@ def test_whole_seconds_written_in_the_lease_must_exceed_the_renew_deadline() -> 
     with pytest.raises(ValueError, match="lease_duration > renew_deadline"):
         rules.check_timing(4.4, 4.2, 1)
     rules.check_timing(6, 4, 1)
+
+
+def test_the_election_loop_survives_a_malformed_lease() -> None:
+    api, clock = FakeLeaseApi(), time.monotonic
+    calls: list[str] = []
+    elector = LeaderElector(api, "ns", "lb", "a", lease_duration=3, renew_deadline=2,
+                            retry_period=0.05, on_started_leading=lambda: calls.append("started"),
+                            on_stopped_leading=lambda: calls.append("stopped"), clock=clock)
+    api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/ns/leases", body={
+        "metadata": {"name": "lb", "namespace": "ns"},
+        "spec": {"holderIdentity": "b", "leaseDurationSeconds": "six"}})   # not an integer
+    elector.start()
+    try:
+        deadline = time.monotonic() + 5
+        while elector.health.failing_for() == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert elector.health.failing_for() > 0
+        time.sleep(0.2)
+        assert elector._thread is not None and elector._thread.is_alive(), \
+            "one bad lease ended leader election for good"
+        path = next(iter(api.leases))
+        api.leases[path]["spec"]["leaseDurationSeconds"] = 1
+        api.leases[path]["spec"]["holderIdentity"] = ""                    # released
+        while not elector.is_leader() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert elector.is_leader() and elector.health.problem() is None
+    finally:
+        elector.stop(release=False)
