@@ -40,6 +40,11 @@ SECRETS = Resource("v1", "secrets", "Secret")
 EVENTS = Resource("v1", "events", "Event")
 ENDPOINT_SLICES = Resource("discovery.k8s.io/v1", "endpointslices", "EndpointSlice")
 LEASES = Resource("coordination.k8s.io/v1", "leases", "Lease")
+# Checking a metrics client's token (kube/authn.py).
+TOKEN_REVIEWS = Resource("authentication.k8s.io/v1", "tokenreviews", "TokenReview",
+                         namespaced=False)
+SUBJECT_ACCESS_REVIEWS = Resource("authorization.k8s.io/v1", "subjectaccessreviews",
+                                  "SubjectAccessReview", namespaced=False)
 
 METALLB = "metallb.io/v1beta1"
 IP_ADDRESS_POOLS = Resource(METALLB, "ipaddresspools", "IPAddressPool")

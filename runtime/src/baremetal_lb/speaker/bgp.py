@@ -153,8 +153,8 @@ class Bgp:
     Service when its /32 (/128) starts being announced."""
 
     name = "bgp"
-    watches: tuple[str, ...] = ("bgppeers", "bgpadvertisements", "bfdprofiles", "communities",
-                                "secrets")
+    # The password Secrets BGPPeers name are read by name (speaker/secrets.py).
+    watches: tuple[str, ...] = ("bgppeers", "bgpadvertisements", "bfdprofiles", "communities")
 
     def __init__(self, engine: BgpEngine, context: Context) -> None:
         self.engine = engine

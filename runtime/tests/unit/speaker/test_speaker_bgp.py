@@ -39,6 +39,9 @@ class FakeEngine:
     def peer_states(self) -> dict[str, PeerState]:
         return {}
 
+    def healths(self) -> list[Any]:
+        return []
+
     def close(self) -> None:
         pass
 
