@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -298,5 +299,12 @@ def _only_harmless_failures(output: str) -> bool:
 
 
 def _tail(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
+    """The last lines of FRR's output for an error message (logged, and shown by /healthz),
+    with BGP passwords blanked: vtysh and frr-reload.py echo a refused line whole."""
+    lines = [_PASSWORD.sub(r"\1<redacted>", line) for line in output.strip().splitlines()
+             if line.strip()]
     return " | ".join(lines[-6:]) or "(no output)"
+
+
+# `neighbor X password WORD`: the password is the rest of the line (one word: model.py).
+_PASSWORD = re.compile(r"(\bpassword\s+)\S.*", re.IGNORECASE)

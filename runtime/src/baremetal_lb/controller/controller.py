@@ -334,7 +334,7 @@ class Controller:
                 self._reconcile(key)
             except Exception:  # one bad Service must not kill a worker
                 log.exception("reconcile of %s failed; retrying", key)
-                self.queue.add_after(key, 1.0)
+                self.queue.retry(key, 1.0)
             finally:
                 self.queue.done(key)
 
@@ -356,6 +356,7 @@ class Controller:
         if decision.write is not None and svc is not None:
             if not self._write_status(key, svc, decision):
                 return
+        self.queue.forget(key)
         if decision.allocated:
             self.metrics.allocations.inc()
         if decision.event is not None and svc is not None:
@@ -382,7 +383,7 @@ class Controller:
                 self._decider.write_failed(key)
             if self._may_write():   # still leading: the apiserver was too slow; try again
                 log.info("%s; retrying", exc)
-                self.queue.add_after(key, 1.0)
+                self.queue.retry(key, 1.0)
             else:                   # the next leader decides it again from what it reads
                 log.info("%s", exc)
             return False
@@ -390,13 +391,16 @@ class Controller:
             with self._lock:
                 self._decider.write_failed(key)
             if exc.status == 404:
+                self.queue.forget(key)
                 return False  # deleted meanwhile: its DELETED event releases the IP
             # 409: the Service changed since we decided; the watch brings the new version.
-            self.queue.add_after(key, 0.05 if exc.status == 409 else 1.0)
+            delay = self.queue.retry(key, 0.05 if exc.status == 409 else 1.0)
+            if exc.status != 409:
+                log.info("status write for %s refused (%s); retrying in %.1fs", key, exc, delay)
             return False
         except OSError as exc:
             log.info("status write for %s failed (%s); retrying", key, exc)
             with self._lock:
                 self._decider.write_failed(key)
-            self.queue.add_after(key, 1.0)
+            self.queue.retry(key, 1.0)
             return False

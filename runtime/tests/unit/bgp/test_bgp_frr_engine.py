@@ -299,3 +299,13 @@ def test_the_gate_runs_exactly_while_a_bfd_peer_is_configured(tmp_path: Path,
     (health,) = engine.healths()
     assert health.problem() is None
     engine.close()
+
+
+def test_a_refused_password_line_is_not_repeated_in_the_error(engine: FrrEngine,
+                                                               fake: FakeFrr) -> None:
+    fake.answers = [(1, "line 7: Failure to communicate[13] to bgpd, line:  neighbor "
+                        "198.51.100.1 password Sup3r-S3cret#\nvtysh exited with status 13")]
+    with pytest.raises(BgpEngineError) as caught:
+        engine.apply(config("203.0.113.240/32", password="Sup3r-S3cret#"))
+    assert "Sup3r-S3cret" not in str(caught.value)
+    assert "neighbor 198.51.100.1 password <redacted>" in str(caught.value)

@@ -222,3 +222,24 @@ def test_healthz_names_a_dead_worker() -> None:
     controller._spawn(lambda: None, "reconcile-3")
     controller._threads[0].join(5)
     assert controller.healthy() == (False, "reconcile-3: thread died")
+
+
+def test_a_service_the_apiserver_keeps_refusing_is_retried_ever_more_slowly(world: Any) -> None:
+    api, controller, _ = world
+    delays = []
+    original = controller.queue.add_after
+
+    def record(key: str, delay: float) -> None:
+        delays.append(delay)
+        original(key, delay)
+
+    controller.queue.add_after = record  # type: ignore[method-assign]
+    for _ in range(4):
+        api.fail_status = [ApiError(422, "Invalid", "status.loadBalancer.ingress[0].ip")]
+        controller._reconcile("apps/a")
+    assert delays == [1.0, 2.0, 4.0, 8.0]
+    controller._reconcile("apps/a")          # lands
+    api.fail_status = [ApiError(422, "Invalid", "again")]
+    controller._decider.write_failed("apps/a")
+    controller._reconcile("apps/a")
+    assert delays[-1] == 1.0, "a success starts the backoff over"
