@@ -7,11 +7,12 @@ controllers in one process and so that only our metrics are exported.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -96,7 +97,8 @@ class MetricsServer:
                  healthz: HealthCheck, readyz: HealthCheck, *, metrics: bool = True) -> None:
         handler = _handler(registry if metrics else None,
                            {"/healthz": healthz, "/readyz": readyz})
-        self._server = ThreadingHTTPServer(_host_port(address), handler)
+        host_port = _host_port(address)
+        self._server = _for_family(ThreadingHTTPServer, host_port[0])(host_port, handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics",
                                         daemon=True)
@@ -123,7 +125,8 @@ class SecureMetricsServer(MetricsServer):
                  key_file: str, authorize: Authorizer) -> None:
         self._tls = _TlsFiles(cert_file, key_file)
         handler = _handler(registry, {}, authorize=authorize)
-        self._server = _TlsHTTPServer(_host_port(address), handler, self._tls)
+        host_port = _host_port(address)
+        self._server = _for_family(_TlsHTTPServer, host_port[0])(host_port, handler, self._tls)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="secure-metrics", daemon=True)
@@ -132,6 +135,17 @@ class SecureMetricsServer(MetricsServer):
 def _host_port(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]") or "0.0.0.0", int(port)
+
+
+_Server = TypeVar("_Server", bound=ThreadingHTTPServer)
+
+
+def _for_family(cls: type[_Server], host: str) -> type[_Server]:
+    """The server class for the host's address family (an IPv6 node address, or `::`)."""
+    if ":" not in host:
+        return cls
+    return cast(type[_Server], type(f"{cls.__name__}6", (cls,),
+                                    {"address_family": socket.AF_INET6}))
 
 
 class _TlsFiles:

@@ -147,3 +147,17 @@ def test_the_tls_endpoint_needs_its_certificate_and_key() -> None:
                                       "and --metrics-tls-key-file")
     defaults = _parser().parse_args(["controller"])
     assert defaults.metrics_address == "127.0.0.1:7472" and _check_endpoints(defaults) is None
+
+
+def test_an_ipv6_address_is_served() -> None:
+    try:
+        server = MetricsServer("[::1]:0", SpeakerMetrics().registry, lambda: (True, "ok"),
+                               lambda: (True, "ready"))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    server.start()
+    try:
+        with urllib.request.urlopen(f"http://[::1]:{server.port}/healthz", timeout=2) as r:
+            assert r.status == 200
+    finally:
+        server.stop()
