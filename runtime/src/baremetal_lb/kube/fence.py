@@ -78,8 +78,12 @@ class WriteFence:
                 window = self._window()
                 left = min(deadline - self._clock(), window)
                 if left < self._min_attempt:
-                    why = "no longer leading" if window < self._min_attempt else \
-                        f"its {self.budget:.2f}s are spent"
+                    if window <= 0:
+                        why = "no longer leading"
+                    elif window < self._min_attempt:
+                        why = "the lease may pass to a standby before it could land"
+                    else:
+                        why = f"its {self.budget:.2f}s are spent"
                     raise Fenced(what, why, last)
                 self._inflight += 1
             try:
