@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -22,8 +23,15 @@ from baremetal_lb import __version__
 from baremetal_lb.config import ConfigError, crds, import_legacy
 from baremetal_lb.controller import Controller, ControllerOptions
 from baremetal_lb.kube import KubeClient
+from baremetal_lb.kube.authn import TokenAuthorizer
 from baremetal_lb.kube.resources import SECRETS
-from baremetal_lb.metrics import ControllerMetrics, HealthCheck, MetricsServer, SpeakerMetrics
+from baremetal_lb.metrics import (
+    ControllerMetrics,
+    HealthCheck,
+    MetricsServer,
+    SecureMetricsServer,
+    SpeakerMetrics,
+)
 
 log = logging.getLogger("baremetal_lb")
 
@@ -65,9 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("--lease-duration", type=float, default=6.0)
     ctl.add_argument("--renew-deadline", type=float, default=4.0)
     ctl.add_argument("--retry-period", type=float, default=1.0)
+    ctl.add_argument("--write-timeout", type=float, default=1.5,
+                     help="seconds one status write may take, retries included; must be "
+                          "below --lease-duration minus --renew-deadline")
+    ctl.add_argument("--field-manager", default="baremetal-lb-controller",
+                     help="the manager named in managedFields for the status writes (e.g. "
+                          "one per replica, to tell their writes apart)")
     ctl.add_argument("--workers", type=int, default=8, help="parallel status writers")
-    ctl.add_argument("--metrics-address", default="0.0.0.0:7472",
-                     help="HOST:PORT for /metrics, /healthz and /readyz (port 0: any)")
+    _endpoint_flags(ctl, 7472)
     ctl.set_defaults(func=_controller)
 
     spk = sub.add_parser("speaker", help="announce Service IPs from this node: by layer 2 "
@@ -90,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     spk.add_argument("--heartbeat-hold", type=float, default=0.35)
     spk.add_argument("--load-balancer-class", default=None)
     spk.add_argument("--claim-unclassed", action=argparse.BooleanOptionalAction, default=None)
-    spk.add_argument("--metrics-address", default="0.0.0.0:7475")
+    _endpoint_flags(spk, 7475)
     spk.add_argument("--bgp-engine", choices=["none", "frr"], default="none",
                      help="also announce by BGP through this engine (default: none, layer 2 "
                           "only)")
@@ -109,7 +122,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _endpoint_flags(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument("--metrics-address", default=f"127.0.0.1:{port}",
+                        help="HOST:PORT of plain HTTP /metrics, /healthz and /readyz (port 0: "
+                             "any); keep it on localhost and expose metrics with "
+                             "--secure-metrics-address")
+    parser.add_argument("--health-address", default=None,
+                        help="HOST:PORT of plain HTTP /healthz and /readyz only, for probes "
+                             "that cannot reach localhost (default: on --metrics-address)")
+    parser.add_argument("--secure-metrics-address", default=None,
+                        help="HOST:PORT of /metrics over TLS for clients whose bearer token "
+                             "may `get` /metrics (TokenReview + SubjectAccessReview)")
+    parser.add_argument("--metrics-tls-cert-file", default=None,
+                        help="certificate (PEM) of --secure-metrics-address")
+    parser.add_argument("--metrics-tls-key-file", default=None,
+                        help="private key (PEM) of --secure-metrics-address")
+
+
 def _controller(args: argparse.Namespace) -> int:
+    if (problem := _check_endpoints(args)) is not None:
+        log.error("%s", problem)
+        return 2
     if not (args.renew_deadline < args.lease_duration):
         log.error("--renew-deadline (%s) must be shorter than --lease-duration (%s)",
                   args.renew_deadline, args.lease_duration)
@@ -119,8 +152,15 @@ def _controller(args: argparse.Namespace) -> int:
         claim_unclassed=_claim_unclassed(args),
         workers=args.workers, leader_elect=args.leader_elect, identity=args.identity,
         lease_name=args.lease_name, lease_duration=args.lease_duration,
-        renew_deadline=args.renew_deadline, retry_period=args.retry_period)
-    client = KubeClient.auto(args.kubeconfig)
+        renew_deadline=args.renew_deadline, retry_period=args.retry_period,
+        write_timeout=args.write_timeout, field_manager=args.field_manager)
+    try:
+        options.check()
+    except ValueError as exc:
+        log.error("--write-timeout: %s", exc)
+        return 2
+    client = KubeClient.auto(args.kubeconfig,
+                             user_agent=f"baremetal-lb/{__version__} controller/{args.identity}")
     metrics = ControllerMetrics()
     controller = Controller(client, options, metrics)
 
@@ -129,11 +169,8 @@ def _controller(args: argparse.Namespace) -> int:
             return False, "caches not synced"
         return True, "leading" if controller.is_active() else "standby"
 
-    def healthy() -> tuple[bool, str]:
-        return (True, "ok") if controller.healthy() else (False, "a worker thread died")
-
-    return _serve(controller.run, args.metrics_address, metrics.registry, healthy, ready,
-                  f"controller {args.identity}: pools in {args.namespace}",
+    return _serve(controller.run, args, client, metrics.registry, controller.healthy,
+                  ready, f"controller {args.identity}: pools in {args.namespace}",
                   "stopping (handing the lease over)")
 
 
@@ -144,12 +181,27 @@ def _claim_unclassed(args: argparse.Namespace) -> bool:
     return bool(args.claim_unclassed)
 
 
-def _serve(run: Callable[[threading.Event], None], address: str, registry: CollectorRegistry,
-           healthy: HealthCheck, ready: HealthCheck, what: str, on_stop: str) -> int:
+def _serve(run: Callable[[threading.Event], None], args: argparse.Namespace, client: KubeClient,
+           registry: CollectorRegistry, healthy: HealthCheck, ready: HealthCheck, what: str,
+           on_stop: str) -> int:
     """Serve metrics and health, run until SIGTERM/SIGINT, then let `run` wind down."""
-    server = MetricsServer(address, registry, healthy, ready)
-    server.start()
-    log.info("baremetal-lb %s %s, metrics on port %d", __version__, what, server.port)
+    servers = [MetricsServer(args.metrics_address, registry, healthy, ready)]
+    if args.health_address and args.health_address != args.metrics_address:
+        servers.append(MetricsServer(args.health_address, registry, healthy, ready,
+                                     metrics=False))
+    if args.secure_metrics_address:
+        try:
+            servers.append(SecureMetricsServer(
+                args.secure_metrics_address, registry, args.metrics_tls_cert_file,
+                args.metrics_tls_key_file, TokenAuthorizer(client).check))
+        except (OSError, ssl.SSLError) as exc:
+            # Metrics are not worth an outage: run without them, and say so loudly.
+            log.error("secure metrics on %s disabled: cannot load %s / %s: %s",
+                      args.secure_metrics_address, args.metrics_tls_cert_file,
+                      args.metrics_tls_key_file, exc)
+    for server in servers:
+        server.start()
+    log.info("baremetal-lb %s %s, metrics on port %d", __version__, what, servers[0].port)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -161,8 +213,17 @@ def _serve(run: Callable[[threading.Event], None], address: str, registry: Colle
     try:
         run(stop)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     return 0
+
+
+def _check_endpoints(args: argparse.Namespace) -> str | None:
+    """Why the endpoint flags cannot work together, or None."""
+    if args.secure_metrics_address and not (args.metrics_tls_cert_file
+                                            and args.metrics_tls_key_file):
+        return "--secure-metrics-address needs --metrics-tls-cert-file and --metrics-tls-key-file"
+    return None
 
 
 def _heartbeat_key(args: argparse.Namespace, client: KubeClient) -> bytes:
@@ -186,7 +247,12 @@ def _speaker(args: argparse.Namespace) -> int:
     from baremetal_lb.bgp.frr import FrrEngine
     from baremetal_lb.speaker import Layer2Options, Speaker, SpeakerOptions
 
-    client = KubeClient.auto(args.kubeconfig)
+    if (problem := _check_endpoints(args)) is not None:
+        log.error("%s", problem)
+        return 2
+
+    client = KubeClient.auto(args.kubeconfig,
+                             user_agent=f"baremetal-lb/{__version__} speaker/{args.node}")
     options = SpeakerOptions(
         node=args.node, namespace=args.namespace,
         layer2=Layer2Options(interfaces=tuple(args.interface),
@@ -201,8 +267,8 @@ def _speaker(args: argparse.Namespace) -> int:
         ok, why = speaker.ready()
         return (True, json.dumps(speaker.announcing())) if ok else (False, why)
 
-    return _serve(speaker.run, args.metrics_address, metrics.registry,
-                  lambda: (True, "ok"), ready, f"speaker on node {args.node}",
+    return _serve(speaker.run, args, client, metrics.registry,
+                  speaker.healthy, ready, f"speaker on node {args.node}",
                   "handing over and stopping")
 
 

@@ -7,7 +7,9 @@ advertisement or a peer is ignored.
 Writes happen only when the reported state changes, from a background thread (a slow
 apiserver never delays a reconcile); a failed write is retried with capped backoff (5 s to
 5 min: a cluster without the ConfigurationState CRD costs a request every 5 minutes at most)
-until it lands.
+until it lands. A controller's reporter writes only while it leads: its writes go through the
+controller's WriteFence (kube/fence.py), so a deposed leader cannot overwrite the state the
+new leader reports.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from baremetal_lb.config import Problem
 from baremetal_lb.kube import ApiError, EventRecorder, KubeClient, server_side_apply
 from baremetal_lb.kube.backoff import Backoff
+from baremetal_lb.kube.fence import Fenced, WriteFence
 from baremetal_lb.kube.resources import CONFIGURATION_STATES
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ REASON = "InvalidConfiguration"
 SUMMARY_LIMIT = 4096
 RETRY_SECONDS = 5.0
 RETRY_CAP_SECONDS = 300.0
+# While the fence refuses (a standby controller), look again this often: no request is made,
+# and a replica that becomes leader writes its pending state within this time.
+FENCED_WAIT_SECONDS = 1.0
 
 
 def state_name(component: str, node: str | None) -> str:
@@ -59,15 +65,17 @@ class ConfigReporter:
     `kinds`: the kinds this component reads (each gets a condition even when valid).
     `event_kinds`: the kinds whose problems get a Warning Event from this component (None:
     all), so that a problem every speaker sees is not put on the object by the controller and
-    every speaker alike."""
+    every speaker alike. `fence`: each write attempt is made through it (a leader's writes);
+    while it refuses, the state stays pending and is retried."""
 
     def __init__(self, client: KubeClient, recorder: EventRecorder, namespace: str,
                  component: str, manager: str, *, node: str | None = None,
                  kinds: Sequence[str] = (), event_kinds: Iterable[str] | None = None,
-                 clock: Any = None) -> None:
+                 clock: Any = None, fence: WriteFence | None = None) -> None:
         self._client = client
         self._recorder = recorder
         self._manager = manager
+        self._fence = fence
         self._kinds = tuple(kinds)
         self._event_kinds = None if event_kinds is None else frozenset(event_kinds)
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -123,7 +131,11 @@ class ConfigReporter:
                     return
                 status = self._pending
             assert status is not None
-            if self._write(status):
+            written = self._write(status)
+            if written is None:
+                with self._cond:
+                    self._cond.wait(FENCED_WAIT_SECONDS)
+            elif written:
                 self._backoff.reset()
                 with self._cond:
                     self._written = status
@@ -134,20 +146,38 @@ class ConfigReporter:
                 with self._cond:
                     self._cond.wait(delay)
 
-    def _write(self, status: dict[str, Any]) -> bool:
+    def _write(self, status: dict[str, Any]) -> bool | None:
+        """True when written, False when the API refused (back off), None when fenced."""
         obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": self._meta}
         try:
             if not self._created:
-                server_side_apply(self._client, obj, self._manager, force=True)
+                self._apply(obj, None)
                 self._created = True
-            server_side_apply(self._client, dict(obj, status=self._timed(status)),
-                              self._manager, force=True, subresource="status")
+            self._apply(dict(obj, status=self._timed(status)), "status")
             return True
+        except Fenced as exc:
+            if exc.last is not None:     # leading, but the apiserver did not answer in time
+                log.info("ConfigurationState %s not written (retrying): %s",
+                         self._meta["name"], exc)
+                return False
+            return None
         except ApiError as exc:
             if exc.status == 404:
                 self._created = False     # deleted meanwhile: create it again
             log.info("ConfigurationState %s not written (retrying): %s", self._meta["name"], exc)
             return False
+        except Exception:  # noqa: BLE001 - the writer thread must outlive any one failure
+            log.exception("ConfigurationState %s not written (retrying)", self._meta["name"])
+            return False
+
+    def _apply(self, obj: dict[str, Any], subresource: str | None) -> None:
+        if self._fence is None:
+            server_side_apply(self._client, obj, self._manager, force=True,
+                              subresource=subresource)
+            return
+        self._fence.run(f"ConfigurationState {self._meta['name']}", lambda timeout: (
+            server_side_apply(self._client, obj, self._manager, force=True,
+                              subresource=subresource, timeout=timeout, retry=False)))
 
     def _timed(self, status: dict[str, Any]) -> dict[str, Any]:
         """lastTransitionTime of each condition: when its status last changed (as far as this

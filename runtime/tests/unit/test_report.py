@@ -24,7 +24,8 @@ class FakeApi:
         return "configurationstates", True
 
     def request(self, method: str, path: str, *, params: Any = None, body: Any = None,
-                content_type: str = "", timeout: float | None = None) -> dict[str, Any]:
+                content_type: str = "", timeout: float | None = None,
+                retry: bool = True) -> dict[str, Any]:
         from baremetal_lb.kube import ApiError
         if self.fail:
             raise ApiError(0, "Unreachable", "down")

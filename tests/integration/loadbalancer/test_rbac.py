@@ -1,5 +1,7 @@
 """runtime/deploy/baremetal-lb.yaml grants enough and no more: the controller and a speaker run
-with nothing but their ServiceAccount tokens and do their whole job (no 403 anywhere)."""
+with nothing but their ServiceAccount tokens and do their whole job (no 403 anywhere). With
+speaker-bgp.yaml's Role, a BGP speaker reads the password Secret its BGPPeer names, by name
+(resourceNames), and nothing else."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from conftest import Cluster, ControllerProcess, eventually
 from speaker_lab import SpeakerProcess, endpoint_slice
 
 DEPLOY = Path(__file__).parents[3] / "runtime" / "deploy" / "baremetal-lb.yaml"
+DEPLOY_BGP = DEPLOY.with_name("speaker-bgp.yaml")
 RBAC_KINDS = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 
 
 def _rbac(namespace: str, suffix: str) -> list[dict[str, Any]]:
-    """The deploy file's RBAC, moved to `namespace`; cluster-wide names get `suffix`."""
-    docs = [d for d in yaml.safe_load_all(DEPLOY.read_text()) if d and d["kind"] in RBAC_KINDS]
+    """The deploy files' RBAC, moved to `namespace`; cluster-wide names get `suffix`."""
+    docs = [d for path in (DEPLOY, DEPLOY_BGP) for d in yaml.safe_load_all(path.read_text())
+            if d and d["kind"] in RBAC_KINDS]
     result = []
     for doc in copy.deepcopy(docs):
         meta = doc["metadata"]
@@ -117,3 +121,53 @@ def test_controller_and_speaker_work_with_their_rbac_only(
     finally:
         speaker.stop()
         controller.stop()
+
+
+def test_a_bgp_speaker_reads_its_password_secret_by_name(
+        cluster: Cluster, rbac: str, kubeconfig: str, tmp_path: Path) -> None:
+    """speaker-bgp.yaml grants get/list/watch on the Secret `bgp-password` only: the speaker
+    lists and watches it with a metadata.name field selector, which the apiserver authorizes
+    against resourceNames. FRR is not running here: the engine's applies fail and are retried,
+    which does not matter for what is read."""
+    pools = rbac
+    cluster.core.create_namespaced_secret(pools, {
+        "metadata": {"name": "baremetal-lb-heartbeat"},
+        "stringData": {"key": secrets.token_hex(32)}})
+    cluster.core.create_namespaced_secret(pools, {
+        "metadata": {"name": "bgp-password"}, "type": "kubernetes.io/basic-auth",
+        "stringData": {"password": "by-name-only"}})
+    cluster.core.create_namespaced_secret(pools, {
+        "metadata": {"name": "someone-elses"}, "type": "kubernetes.io/basic-auth",
+        "stringData": {"password": "not-for-the-speaker"}})
+    cluster.custom.create_namespaced_custom_object(
+        "metallb.io", "v1beta2", pools, "bgppeers",
+        {"apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer", "metadata": {"name": "router"},
+         "spec": {"myASN": 64513, "peerASN": 64512, "peerAddress": "198.51.100.1",
+                  "passwordSecret": {"name": "bgp-password", "namespace": pools}}})
+    speaker_kc = _token_kubeconfig(cluster, kubeconfig, pools, "baremetal-lb-speaker",
+                                   tmp_path / "speaker.kubeconfig")
+    speaker = SpeakerProcess("node1", speaker_kc, pools, None, f"t{cluster.run_id}.test/lb",
+                             tmp_path, extra=["--bgp-engine", "frr",
+                                              "--frr-dir", str(tmp_path / "no-frr")])
+    try:
+        state = eventually(lambda: _state(cluster, pools, "speaker-node1"), 30,
+                           what=f"the speaker's ConfigurationState\n{speaker.log()}")
+        peers = next(c for c in state["conditions"] if c["type"] == "BGPPeerValid")
+        assert peers["status"] == "True", f"the password Secret was not read: {peers}"
+        text = speaker.get("/metrics")[1]
+        denied = [line for line in text.splitlines()
+                  if "api_requests_total" in line and 'code="403"' in line]
+        assert not denied, f"the speaker was refused by RBAC: {denied}\n{speaker.log()}"
+        assert "not-for-the-speaker" not in speaker.log()
+    finally:
+        speaker.stop()
+
+
+def _state(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        obj = cluster.custom.get_namespaced_custom_object(
+            "metallb.io", "v1beta1", namespace, "configurationstates", name)
+    except Exception:  # noqa: BLE001 - not there yet
+        return None
+    status = obj.get("status") or {}
+    return status if status.get("conditions") else None

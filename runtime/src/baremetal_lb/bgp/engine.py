@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from baremetal_lb.health import ThreadHealth
+
 from .model import BgpConfig
 
 
@@ -32,6 +34,9 @@ class BgpEngine(Protocol):
 
     def peer_states(self) -> dict[str, PeerState]:
         """By peer name, for the peers of the last applied config."""
+
+    def healths(self) -> list[ThreadHealth]:
+        """The engine's own worker threads, for /healthz."""
 
     def close(self) -> None:
         """Stop using the daemon (the daemon itself and its announcements stay)."""

@@ -19,12 +19,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from baremetal_lb.health import ThreadHealth
 
 from .engine import BgpEngineError, PeerState
 from .model import BgpConfig, Peer
@@ -75,7 +78,8 @@ class FrrEngine:
         self._peers: tuple[Peer, ...] = ()
         self._desired: BgpConfig | None = None
         self._bfd_up: frozenset[str] = frozenset()     # addresses bgpd reports BFD Up for
-        self._gate: threading.Thread | None = None
+        self._gate: threading.Thread | None = None      # runs while _gate_wanted()
+        self._gate_health = ThreadHealth("FRR BFD gate")
         self._closed = threading.Event()
         self._bfd_gate, self._watch = bfd_gate, watch_bfd
         self.fast_applies = 0        # announcement-only deltas (vty sockets or vtysh)
@@ -89,9 +93,18 @@ class FrrEngine:
         with self._lock:
             self._closed.clear()
             self._desired = config
-            self._apply_locked(config)
-        if self._bfd_gate and self._watch and any(p.bfd for p in config.peers):
-            self._start_gate()
+            try:
+                self._apply_locked(config)
+            finally:
+                # Started under the lock: the gate decides to end under it too, so it can
+                # never end just as a config with BFD peers arrives (see _watch_bfd).
+                if self._gate_wanted():
+                    self._start_gate()
+
+    def healths(self) -> list[ThreadHealth]:
+        """The BFD gate's, while one should run (a BFD peer is configured)."""
+        with self._lock:
+            return [self._gate_health] if self._gate_wanted() else []
 
     def held(self) -> frozenset[str]:
         """Addresses of the peers sent nothing until their BFD session is Up."""
@@ -146,18 +159,35 @@ class FrrEngine:
 
     # -- BFD gate ---------------------------------------------------------------------------
 
+    def _gate_wanted(self) -> bool:
+        """Under the lock: whether the BFD gate thread should run now."""
+        return self._bfd_gate and self._watch and not self._closed.is_set() \
+            and self._desired is not None and any(p.bfd for p in self._desired.peers)
+
     def _start_gate(self) -> None:
-        with self._lock:
-            if self._gate is not None and self._gate.is_alive():
-                return
-            self._gate = threading.Thread(target=self._watch_bfd, name="frr-bfd-gate",
-                                          daemon=True)
-            self._gate.start()
+        """Under the lock. A gate that died is started again by the next apply; until then
+        healths() reports it."""
+        if self._gate is not None and self._gate.is_alive():
+            return
+        self._gate = threading.Thread(target=self._watch_bfd, name="frr-bfd-gate", daemon=True)
+        self._gate.start()
+        self._gate_health.watch(self._gate)
 
     def _watch_bfd(self) -> None:
         while not self._closed.is_set():
-            if not self.refresh_bfd():
-                return
+            try:
+                watching = self.refresh_bfd()
+                self._gate_health.ok()
+            except Exception as exc:  # noqa: BLE001 - the gate must outlive one bad poll
+                log.exception("BFD gate: a poll failed")
+                self._gate_health.failed(exc)
+                watching = True
+            if not watching:
+                with self._lock:
+                    if not self._gate_wanted():
+                        self._gate = None      # apply() starts a new one when wanted
+                        self._gate_health.stopped()
+                        return
             self._closed.wait(GATE_POLL_HELD if self.held() else GATE_POLL_OPEN)
 
     def refresh_bfd(self) -> bool:
@@ -228,6 +258,7 @@ class FrrEngine:
 
     def close(self) -> None:
         self._closed.set()
+        self._gate_health.stopped()
         with self._lock:
             self._applied = None
             self._peers = ()
@@ -271,5 +302,12 @@ def _only_harmless_failures(output: str) -> bool:
 
 
 def _tail(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
+    """The last lines of FRR's output for an error message (logged, and shown by /healthz),
+    with BGP passwords blanked: vtysh and frr-reload.py echo a refused line whole."""
+    lines = [_PASSWORD.sub(r"\1<redacted>", line) for line in output.strip().splitlines()
+             if line.strip()]
     return " | ".join(lines[-6:]) or "(no output)"
+
+
+# `neighbor X password WORD`: the password is the rest of the line (one word: model.py).
+_PASSWORD = re.compile(r"(\bpassword\s+)\S.*", re.IGNORECASE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 IPAddress = IPv4Address | IPv6Address
@@ -76,7 +77,8 @@ class Peer:
     hold_time: int | None = None             # seconds; 0 or 3-65535
     keepalive_time: int | None = None        # seconds; defaults to hold_time / 3 with a hold time
     connect_time: int | None = None          # seconds between connection attempts
-    password: str | None = None
+    # Never in a repr (logs, tracebacks, test output); compared and hashed as usual.
+    password: str | None = dataclass_field(default=None, repr=False)
     bfd: BfdProfile | None = None
     ebgp_multihop: bool = False
     graceful_restart: bool = False

@@ -11,7 +11,7 @@ from baremetal_lb.config.crds import crds
 from baremetal_lb.config.errors import ConfigError, ObjectRef, Problem
 from baremetal_lb.config.legacy import import_legacy
 from baremetal_lb.config.model import Config, PoolConfig, config_for, sort_problems
-from baremetal_lb.config.peers import PeerConfig
+from baremetal_lb.config.peers import PeerConfig, password_secret_names
 from baremetal_lb.config.pools import parse_pool, parse_pools
 from baremetal_lb.config.selectors import parse_selector, parse_selectors, selects
 from baremetal_lb.config.service import ingress_ips, is_ours, service_request
@@ -34,6 +34,7 @@ __all__ = [
     "parse_pools",
     "parse_selector",
     "parse_selectors",
+    "password_secret_names",
     "selects",
     "service_request",
     "sort_problems",

@@ -127,6 +127,18 @@ def parse_peer(obj: Mapping[str, Any], passwords: Mapping[str, str],
     return PeerConfig(peer, ObjectRef.of(obj, "BGPPeer"), node_selectors)
 
 
+def password_secret_names(peers: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The Secrets that BGPPeers name in spec.passwordSecret: all a speaker needs to read (by
+    name, so RBAC can grant exactly those)."""
+    names = set()
+    for obj in peers:
+        secret = (obj.get("spec") or {}).get("passwordSecret") or {}
+        name = secret.get("name") if isinstance(secret, Mapping) else None
+        if isinstance(name, str) and name:
+            names.add(name)
+    return names
+
+
 def community_aliases(objs: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Community objects: alias name -> value, as advertisements may refer to them."""
     aliases = {}

@@ -80,10 +80,15 @@ def slim_metallb(obj: Mapping[str, Any]) -> dict[str, Any]:
             "spec": obj.get("spec") or {}, "status": obj.get("status") or {}}
 
 
+BASIC_AUTH = "kubernetes.io/basic-auth"
+
+
 def slim_secret(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A basic-auth Secret's name and password only (nothing else of a Secret is kept)."""
+    """A basic-auth Secret's name and password only (nothing else of a Secret is kept; a
+    Secret of another type gives no password, as MetalLB reads only basic-auth ones)."""
     meta = obj.get("metadata") or {}
-    encoded = (obj.get("data") or {}).get("password")
+    data = obj.get("data") if obj.get("type") == BASIC_AUTH else None
+    encoded = (data or {}).get("password")
     password = base64.b64decode(encoded).decode() if encoded else None
     return {"metadata": {"name": meta.get("name"), "namespace": meta.get("namespace")},
             "password": password}

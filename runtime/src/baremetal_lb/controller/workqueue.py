@@ -5,7 +5,9 @@
 - A key is never handed to two workers at once: adding a key while it is being processed marks
   it dirty, and it is queued again when that worker calls ``done``. This is what lets several
   workers write status concurrently without two of them deciding about the same Service.
-- ``add_after`` delays a retry (409 Conflict, a failed write) without blocking a worker.
+- ``add_after`` delays a retry without blocking a worker; ``retry`` does so with a delay that
+  doubles with each consecutive failure of that key (up to RETRY_CAP), until ``forget``: a
+  Service the apiserver keeps refusing costs a request a minute, not one a second.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import itertools
 import threading
 import time
 from collections import deque
+
+RETRY_CAP = 60.0
 
 
 class WorkQueue:
@@ -26,6 +30,7 @@ class WorkQueue:
         self._dirty: set[str] = set()
         self._delayed: list[tuple[float, int, str]] = []
         self._order = itertools.count()
+        self._failures: dict[str, int] = {}
         self._closed = False
 
     def add(self, key: str) -> None:
@@ -41,6 +46,20 @@ class WorkQueue:
         with self._cond:
             heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._order), key))
             self._cond.notify()
+
+    def retry(self, key: str, base: float) -> float:
+        """Queue the key again after base * 2^(failures so far), capped; returns the delay."""
+        with self._cond:
+            failures = self._failures.get(key, 0)
+            self._failures[key] = failures + 1
+        delay = min(RETRY_CAP, base * 2.0 ** min(failures, 30))
+        self.add_after(key, delay)
+        return delay
+
+    def forget(self, key: str) -> None:
+        """The key was handled: its next failure starts from the base delay again."""
+        with self._cond:
+            self._failures.pop(key, None)
 
     def get(self, timeout: float | None = None) -> str | None:
         """The next key, or None on timeout or once the queue is closed."""
@@ -78,6 +97,7 @@ class WorkQueue:
             self._queued.clear()
             self._dirty.clear()
             self._delayed.clear()
+            self._failures.clear()
 
     def __len__(self) -> int:
         with self._cond:

@@ -10,7 +10,8 @@ from .paths import resource_path
 
 
 def server_side_apply(client: KubeClient, obj: Mapping[str, Any], field_manager: str,
-                      force: bool = False, subresource: str | None = None) -> dict[str, Any]:
+                      force: bool = False, subresource: str | None = None, *,
+                      timeout: float | None = None, retry: bool = True) -> dict[str, Any]:
     """Applies obj (a full manifest: apiVersion, kind, metadata.name[, namespace]) as
     field_manager and returns the object as stored. The resource's plural and scope come
     from API discovery; force takes over fields owned by other managers. With subresource
@@ -31,4 +32,4 @@ def server_side_apply(client: KubeClient, obj: Mapping[str, Any], field_manager:
     path = resource_path(str(api_version), plural, namespace, str(name), subresource)
     # JSON is YAML, so the apply-patch+yaml content type takes the JSON body as it is.
     return client.request("PATCH", path, params=params, body=dict(obj),
-                          content_type=APPLY_PATCH)
+                          content_type=APPLY_PATCH, timeout=timeout, retry=retry)

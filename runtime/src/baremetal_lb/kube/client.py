@@ -39,6 +39,9 @@ JSON_PATCH = "application/json-patch+json"
 # Slack over timeoutSeconds before a silent watch connection counts as dead (the apiserver
 # closes the stream itself at timeoutSeconds).
 WATCH_READ_SLACK = 30.0
+# request(retry=False): no retry of any kind (urllib3 raises on the first failure).
+_ONE_ATTEMPT = urllib3.Retry(total=0, connect=0, read=0, status=0, other=0, redirect=0,
+                             raise_on_status=False)
 
 
 class KubeClient:
@@ -76,27 +79,31 @@ class KubeClient:
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_kubeconfig(cls, path: str, context: str | None = None) -> KubeClient:
+    def from_kubeconfig(cls, path: str, context: str | None = None, *,
+                        user_agent: str = "baremetal-lb") -> KubeClient:
         paths = [p for p in path.split(os.pathsep) if p]
-        return cls(settings_from_kubeconfig(read_kubeconfigs(paths), context, source=path))
+        return cls(settings_from_kubeconfig(read_kubeconfigs(paths), context, source=path),
+                   user_agent=user_agent)
 
     @classmethod
-    def in_cluster(cls) -> KubeClient:
-        return cls(in_cluster_settings())
+    def in_cluster(cls, *, user_agent: str = "baremetal-lb") -> KubeClient:
+        return cls(in_cluster_settings(), user_agent=user_agent)
 
     @classmethod
-    def auto(cls, kubeconfig: str | None = None) -> KubeClient:
+    def auto(cls, kubeconfig: str | None = None, *,
+             user_agent: str = "baremetal-lb") -> KubeClient:
         """The first that applies: the argument, $KUBECONFIG, the Pod's service account,
-        ~/.kube/config."""
+        ~/.kube/config. `user_agent` names the component in the apiserver's audit log (and,
+        up to its first "/", is the default field manager of writes)."""
         if kubeconfig:
-            return cls.from_kubeconfig(kubeconfig)
+            return cls.from_kubeconfig(kubeconfig, user_agent=user_agent)
         if os.environ.get("KUBECONFIG"):
-            return cls.from_kubeconfig(os.environ["KUBECONFIG"])
+            return cls.from_kubeconfig(os.environ["KUBECONFIG"], user_agent=user_agent)
         if os.environ.get("KUBERNETES_SERVICE_HOST"):
-            return cls.in_cluster()
+            return cls.in_cluster(user_agent=user_agent)
         home = os.path.expanduser("~/.kube/config")
         if os.path.exists(home):
-            return cls.from_kubeconfig(home)
+            return cls.from_kubeconfig(home, user_agent=user_agent)
         raise KubeConfigError("no Kubernetes configuration found: pass --kubeconfig, set "
                               "$KUBECONFIG, run in a Pod, or create ~/.kube/config")
 
@@ -107,10 +114,15 @@ class KubeClient:
 
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                 body: Any = None, content_type: str = JSON,
-                timeout: float | None = None) -> dict[str, Any]:
+                timeout: float | None = None, retry: bool = True) -> dict[str, Any]:
         """One request; the decoded JSON answer ({} if empty). Raises ApiError for an error
         status and TransportError (an ApiError with status 0) when the apiserver is
-        unreachable."""
+        unreachable.
+
+        `retry=False`: exactly one attempt, and `timeout` bounds it in all (connect, send and
+        answer), for callers that retry themselves and must decide before each attempt
+        whether it may still be sent (fenced writes, kube/fence.py). By default connect errors
+        are retried here (up to 3 times, with backoff), which can take several timeouts."""
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -120,9 +132,9 @@ class KubeClient:
             response = self._pool.request(
                 method, self._url(path, params), body=data,
                 headers=self._headers(content_type if data is not None else None),
-                timeout=urllib3.Timeout(connect=min(10.0, timeout or self.timeout),
-                                        read=timeout or self.timeout),
-                retries=self._retries, preload_content=True, redirect=False)
+                timeout=self._timeout(timeout, retry),
+                retries=self._retries if retry else _ONE_ATTEMPT, preload_content=True,
+                redirect=False)
         except HTTPError as exc:
             self._observe(method, path, False, 0, started)
             raise TransportError(str(exc), context) from exc
@@ -189,6 +201,12 @@ class KubeClient:
         return known[kind]
 
     # -- internals ---------------------------------------------------------------------
+
+    def _timeout(self, timeout: float | None, retry: bool) -> urllib3.Timeout:
+        seconds = timeout or self.timeout
+        if not retry:
+            return urllib3.Timeout(total=seconds)
+        return urllib3.Timeout(connect=min(10.0, seconds), read=seconds)
 
     def _url(self, path: str, params: Mapping[str, str] | None) -> str:
         if not path.startswith("/"):

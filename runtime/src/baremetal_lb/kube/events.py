@@ -165,6 +165,13 @@ class EventRecorder:
                             self.failed += 1
                         break
                     time.sleep(0.5 * 2 ** attempt)
+                except Exception:  # noqa: BLE001 - the sender must outlive any one event
+                    log.exception("event %s %s on %s/%s not sent", pending.type_,
+                                  pending.reason, pending.ref.get("namespace", ""),
+                                  pending.ref["name"])
+                    with self._lock:
+                        self.failed += 1
+                    break
 
     def _send(self, pending: _Pending) -> None:
         key = event_key(pending.ref, pending.type_, pending.reason, pending.message)

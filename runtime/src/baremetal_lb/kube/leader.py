@@ -4,6 +4,8 @@ Threading: start() runs the election loop on a daemon thread; on_started_leading
 on_stopped_leading run one at a time, in order, on a separate callback thread, so a slow
 callback never delays a renewal. is_leader() may be called from any thread and turns False by
 itself once renew_deadline passes without a successful renewal, even before the loop notices.
+write_window() says how long a write started now may take and still land before any standby
+may take over (see kube/fence.py, which bounds each write attempt by it).
 After losing the lease the elector stays a candidate and may lead again (on_started_leading
 then runs again); call stop() from on_stopped_leading to end instead.
 """
@@ -17,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from baremetal_lb.health import ThreadHealth
 
 from . import lease as rules
 from .client import KubeClient
@@ -39,6 +43,8 @@ class LeaderElector:
             raise ValueError("leader election identity is empty; pass e.g. the Pod name")
         self.client, self.namespace, self.name, self.identity = client, namespace, name, identity
         self.lease_duration = lease_duration
+        # What standbys count: the leaseDurationSeconds we write (whole seconds).
+        self._expiry = min(lease_duration, rules.lease_seconds(lease_duration))
         self.renew_deadline = renew_deadline
         self.retry_period = retry_period
         self._on_started = on_started_leading
@@ -54,6 +60,9 @@ class LeaderElector:
         self._thread: threading.Thread | None = None
         self._callbacks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._callback_thread: threading.Thread | None = None
+        # A dead election loop would stop renewing (the standby takes over) and never lead
+        # again; both replicas so broken leave nobody allocating. /healthz reports it.
+        self.health = ThreadHealth(f"leader election {name}", clock=clock)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -64,11 +73,24 @@ class LeaderElector:
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"leader-elector-{self.name}")
         self._thread.start()
+        self.health.watch(self._thread)
 
     def is_leader(self) -> bool:
         with self._state:
             return self._leading and rules.holds(self._last_renew, self._clock(),
                                                  self.renew_deadline)
+
+    def write_window(self) -> float:
+        """Seconds a write started now has to land before a standby may take the lease: 0
+        unless we lead (is_leader()), else the lease duration counted from the start of our
+        last successful renewal. A standby starts counting no earlier than when it read that
+        renewal, which landed after it started, so it cannot take over sooner."""
+        with self._state:
+            now = self._clock()
+            if not (self._leading and rules.holds(self._last_renew, now, self.renew_deadline)):
+                return 0.0
+            assert self._last_renew is not None
+            return max(0.0, self._last_renew + self._expiry - now)
 
     def stop(self, release: bool = True) -> None:
         """Ends the election. If we lead, on_stopped_leading runs (and is waited for, unless
@@ -76,6 +98,7 @@ class LeaderElector:
         overlaps with our callbacks; without release a standby takes over only once the
         lease expires."""
         self._stopping.set()
+        self.health.stopped()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(self.renew_deadline + 5)
         was_leading = self._step_down()
@@ -90,7 +113,18 @@ class LeaderElector:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            leading = self.step()
+            try:
+                leading = self.step()
+                self.health.ok()
+            except Exception as exc:  # noqa: BLE001 - e.g. a malformed Lease; keep trying
+                log.exception("lease %s/%s: an election round failed", self.namespace,
+                              self.name)
+                self.health.failed(exc)
+                leading = False
+                # No renewal this round: step down in time (is_leader() already turns False
+                # by itself at renew_deadline).
+                if not rules.holds(self._last_renew, self._clock(), self.renew_deadline):
+                    self._step_down()
             jitter = 1.0 if leading else 1.0 + 0.2 * random.random()
             self._stopping.wait(self.retry_period * jitter)
 
@@ -150,7 +184,10 @@ class LeaderElector:
             return self._write(rules.next_record(None, self.identity, now, self.lease_duration),
                                timeout)
         current = LeaseRecord.from_lease(self._lease)
-        self._observed = rules.observe(self._observed, current, started)
+        # Seen now, after the GET answered, not when we sent it: a renewal that landed while
+        # the GET was on its way must not look older than it is (that would let us take the
+        # lease before the holder's renew_deadline has passed).
+        self._observed = rules.observe(self._observed, current, self._clock())
         if rules.decide(self._observed, self.identity, self._clock()) == rules.WAIT:
             return False
         return self._write(rules.next_record(current, self.identity, now, self.lease_duration),

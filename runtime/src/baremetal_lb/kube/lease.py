@@ -66,11 +66,16 @@ def next_record(current: LeaseRecord | None, identity: str, now: str,
                 lease_duration: float) -> LeaseRecord:
     """The record we write to take or keep the lease. Taking it from anyone else (also from
     nobody after a release) counts a transition, as client-go does."""
-    seconds = max(1, round(lease_duration))
+    seconds = lease_seconds(lease_duration)
     if current is not None and current.holder == identity:
         return replace(current, lease_duration_seconds=seconds, renew_time=now)
     transitions = current.transitions + 1 if current is not None else 0
     return LeaseRecord(identity, seconds, now, now, transitions)
+
+
+def lease_seconds(lease_duration: float) -> int:
+    """The leaseDurationSeconds written for a lease_duration (the field holds whole seconds)."""
+    return max(1, round(lease_duration))
 
 
 def released_record(current: LeaseRecord, now: str) -> LeaseRecord:
@@ -85,7 +90,10 @@ def holds(last_renew: float | None, now: float, renew_deadline: float) -> bool:
 
 
 def check_timing(lease_duration: float, renew_deadline: float, retry_period: float) -> None:
-    if not 0 < retry_period * 1.2 < renew_deadline < lease_duration:
+    # Standbys count the whole seconds written in the lease, so those must exceed the
+    # deadline too (lease_duration 4.4 is written as 4: renew_deadline 4.2 would overlap).
+    expiry = min(lease_duration, lease_seconds(lease_duration))
+    if not 0 < retry_period * 1.2 < renew_deadline < expiry:
         raise ValueError(
             f"leader election timing lease_duration={lease_duration} "
             f"renew_deadline={renew_deadline} retry_period={retry_period} is unsafe: need "

@@ -40,6 +40,11 @@ SECRETS = Resource("v1", "secrets", "Secret")
 EVENTS = Resource("v1", "events", "Event")
 ENDPOINT_SLICES = Resource("discovery.k8s.io/v1", "endpointslices", "EndpointSlice")
 LEASES = Resource("coordination.k8s.io/v1", "leases", "Lease")
+# Checking a metrics client's token (kube/authn.py).
+TOKEN_REVIEWS = Resource("authentication.k8s.io/v1", "tokenreviews", "TokenReview",
+                         namespaced=False)
+SUBJECT_ACCESS_REVIEWS = Resource("authorization.k8s.io/v1", "subjectaccessreviews",
+                                  "SubjectAccessReview", namespaced=False)
 
 METALLB = "metallb.io/v1beta1"
 IP_ADDRESS_POOLS = Resource(METALLB, "ipaddresspools", "IPAddressPool")
@@ -53,7 +58,12 @@ CONFIGURATION_STATES = Resource(METALLB, "configurationstates", "ConfigurationSt
 
 
 def merge_patch_status(client: KubeClient, resource: Resource, namespace: str | None,
-                       name: str, body: Any, *, timeout: float | None = None) -> dict[str, Any]:
-    """A JSON merge patch of an object's status subresource."""
-    return client.request("PATCH", resource.status_path(namespace, name), body=body,
-                          content_type=MERGE_PATCH, timeout=timeout)
+                       name: str, body: Any, *, timeout: float | None = None,
+                       field_manager: str | None = None, retry: bool = True) -> dict[str, Any]:
+    """A JSON merge patch of an object's status subresource. A `metadata.resourceVersion` in
+    `body` makes it conditional (409 if the object changed since). `field_manager` names the
+    writer in managedFields (default: the apiserver derives it from the User-Agent);
+    `retry=False`: one attempt bounded by `timeout` (see KubeClient.request)."""
+    params = {"fieldManager": field_manager} if field_manager else None
+    return client.request("PATCH", resource.status_path(namespace, name), params=params,
+                          body=body, content_type=MERGE_PATCH, timeout=timeout, retry=retry)

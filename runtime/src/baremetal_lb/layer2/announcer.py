@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from ipaddress import IPv6Address
 
+from ..health import ThreadHealth
 from ..net import ndp
 from ..net.ethernet import ETH_P_ARP, ETH_P_IPV6
 from ..net.links import Link, snapshot
@@ -47,8 +48,10 @@ class InterfaceAnnouncer:
             self._arp.close()
             raise
         self._wake_r, self._wake_w = os.pipe()
+        self.health = ThreadHealth(f"layer2 responder on {link.name}", clock=clock)
         self._thread = threading.Thread(target=self._run, name=f"layer2-{link.name}", daemon=True)
         self._thread.start()
+        self.health.watch(self._thread)
 
     def _wake(self) -> None:
         os.write(self._wake_w, b"x")
@@ -95,11 +98,13 @@ class InterfaceAnnouncer:
     def _run(self) -> None:
         # Nothing may end this thread but close(): a dead thread would leave the node owning
         # IPs it no longer answers for (found by bench/speaker_l2.py with a link flap).
+        # A loop that keeps failing is reported (health), so the process gets restarted.
         while not self._stop:
             try:
                 self._loop()
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
                 log.exception("layer2 %s: announcer loop failed; restarting it", self.link.name)
+                self.health.failed(exc)
                 time.sleep(0.05)
 
     def _loop(self) -> None:
@@ -128,6 +133,7 @@ class InterfaceAnnouncer:
                         if self._on_conflict is not None:
                             self._on_conflict(conflict)
             self._report_states(before)
+            self.health.ok()
 
     def _report_states(self, before: dict[IPAddress, str]) -> None:
         with self._lock:
@@ -139,6 +145,7 @@ class InterfaceAnnouncer:
         before.update(now)
 
     def close(self) -> None:
+        self.health.stopped()
         self._stop = True
         self._wake()
         self._thread.join()
@@ -187,6 +194,11 @@ class Layer2Announcer:
         with self._lock:
             announcer = self._interfaces.get(interface)
             return {} if announcer is None else announcer.states()
+
+    def healths(self) -> list[ThreadHealth]:
+        """One per interface responder running now."""
+        with self._lock:
+            return [announcer.health for announcer in self._interfaces.values()]
 
     def close(self) -> None:
         with self._lock:

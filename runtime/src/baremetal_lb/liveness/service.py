@@ -10,6 +10,7 @@ same holds for IPv6. Neither crosses a router, so the heartbeat domain is exactl
 
 from __future__ import annotations
 
+import logging
 import select
 import socket
 import threading
@@ -17,10 +18,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from baremetal_lb.health import ThreadHealth
+
 from . import membership as ms
 from .membership import Membership
 from .wire import Heartbeat, WireError, check_key, decode, encode
 
+log = logging.getLogger(__name__)
 DEFAULT_PORT = 7473
 SO_BINDTODEVICE = 25
 
@@ -112,12 +116,20 @@ class HeartbeatService:
         self._sock, self._destination = open_socket(config.interface, config.port, config.family)
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{config.interface}",
                                         daemon=True)
+        self.health = ThreadHealth(f"heartbeats on {config.interface}", clock=clock)
 
     def start(self) -> None:
         self._thread.start()
+        self.health.watch(self._thread)
+
+    def sending(self) -> bool:
+        """Whether our heartbeats still go out: the thread runs and has not been failing for
+        longer than the hold time (after which peers count us dead and take over)."""
+        return self._thread.is_alive() and self.health.failing_for() < self.config.hold
 
     def stop(self, leave: bool = True) -> None:
         """Stop; with `leave`, tell peers first so they take over without waiting for the hold."""
+        self.health.stopped()
         self._stop.set()
         self._thread.join()
         if leave:
@@ -188,17 +200,28 @@ class HeartbeatService:
     def _run(self) -> None:
         next_send = self._clock()
         while not self._stop.is_set():
-            now = self._clock()
-            with self._lock:
-                self._membership.expire(now)
-                next_expiry = self._membership.next_expiry()
-                ready = self._membership.ready(now)
-            if now >= next_send:
-                if ready:
-                    self._send()
-                next_send = now + self.config.interval
-            deadline = min(next_send, next_expiry) if next_expiry is not None else next_send
-            readable, _, _ = select.select([self._sock], [], [], max(0.0, deadline - self._clock()))
-            if readable:
-                self._receive()
-            self._changed()          # joins, leaves, expiries and the end of warm-up
+            try:
+                next_send = self._step(next_send)
+                self.health.ok()
+            except Exception as exc:  # noqa: BLE001 - one bad pass must not end heartbeats
+                log.exception("heartbeats on %s: a pass failed", self.config.interface)
+                self.health.failed(exc)
+                self._stop.wait(self.config.interval)
+
+    def _step(self, next_send: float) -> float:
+        """One pass: expire, send when due, read one datagram; returns when to send next."""
+        now = self._clock()
+        with self._lock:
+            self._membership.expire(now)
+            next_expiry = self._membership.next_expiry()
+            ready = self._membership.ready(now)
+        if now >= next_send:
+            if ready:
+                self._send()
+            next_send = now + self.config.interval
+        deadline = min(next_send, next_expiry) if next_expiry is not None else next_send
+        readable, _, _ = select.select([self._sock], [], [], max(0.0, deadline - self._clock()))
+        if readable:
+            self._receive()
+        self._changed()          # joins, leaves, expiries and the end of warm-up
+        return next_send

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import fnmatch
+import logging
 import select
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,7 +16,10 @@ from typing import Any, Protocol
 
 from pyroute2 import IPRoute  # type: ignore[import-untyped]
 
+from ..health import ThreadHealth
 from .ethernet import parse_mac
+
+log = logging.getLogger(__name__)
 
 IFF_UP = 0x1
 IFF_LOOPBACK = 0x8
@@ -118,6 +122,7 @@ class LinkWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.links: dict[str, Link] = {}
+        self.health = ThreadHealth("link watcher")
 
     def start(self) -> None:
         self._events = IPRoute()
@@ -126,23 +131,35 @@ class LinkWatcher:
         self.links = snapshot(self._query)
         self._thread = threading.Thread(target=self._run, name="link-watcher", daemon=True)
         self._thread.start()
+        self.health.watch(self._thread)
 
     def _run(self) -> None:
-        fd = self._events.fileno()
+        # A speaker that stops seeing carrier loss keeps announcing from a dead link: nothing
+        # may end this thread but stop(), and a watcher that keeps failing is reported.
         while not self._stop.is_set():
-            readable, _, _ = select.select([fd], [], [], self._poll_interval)
-            if not readable:
-                continue
             try:
-                self._events.get()
-            except OSError:
-                continue
-            links = snapshot(self._query)
-            if links != self.links:
-                self.links = links
-                self._on_change(links)
+                self._step()
+                self.health.ok()
+            except Exception as exc:  # noqa: BLE001
+                log.exception("link watcher: a pass failed")
+                self.health.failed(exc)
+                self._stop.wait(self._poll_interval)
+
+    def _step(self) -> None:
+        readable, _, _ = select.select([self._events.fileno()], [], [], self._poll_interval)
+        if not readable:
+            return
+        try:
+            self._events.get()
+        except OSError:
+            return
+        links = snapshot(self._query)
+        if links != self.links:
+            self.links = links
+            self._on_change(links)
 
     def stop(self) -> None:
+        self.health.stopped()
         self._stop.set()
         if self._thread is not None:
             self._thread.join()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, ip_network
 from typing import Any
@@ -27,13 +28,19 @@ from typing import Any
 from baremetal_lb.bgp.engine import BgpEngine, BgpEngineError
 from baremetal_lb.bgp.model import Announcement, BgpConfig, IPAddress, Peer
 from baremetal_lb.config import Config, ObjectRef, Problem, config_for, sort_problems
+from baremetal_lb.health import ThreadHealth
+from baremetal_lb.kube.backoff import Backoff
 from baremetal_lb.net.links import Link
 
 from .balancers import EXCLUDE_LABEL, Inputs
 from .protocol import Context
 
 log = logging.getLogger(__name__)
+# A refused apply is retried after RETRY_SECONDS, doubling up to RETRY_CAP_SECONDS while the
+# daemon keeps refusing the same config (each try may run frr-reload.py); a new config is
+# tried at once.
 RETRY_SECONDS = 2.0
+RETRY_CAP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -152,20 +159,28 @@ class Bgp:
     Service when its /32 (/128) starts being announced."""
 
     name = "bgp"
-    watches: tuple[str, ...] = ("bgppeers", "bgpadvertisements", "bfdprofiles", "communities",
-                                "secrets")
+    # The password Secrets BGPPeers name are read by name (speaker/secrets.py).
+    watches: tuple[str, ...] = ("bgppeers", "bgpadvertisements", "bfdprofiles", "communities")
 
-    def __init__(self, engine: BgpEngine, context: Context) -> None:
+    def __init__(self, engine: BgpEngine, context: Context, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.context = context
+        self._clock = clock
         self._applied: BgpConfig | None = None
         self._failed = False
+        self._refused: BgpConfig | None = None     # the config the engine last refused
+        self._retry_at = 0.0
+        self._backoff = Backoff(RETRY_SECONDS, max(RETRY_SECONDS, RETRY_CAP_SECONDS))
 
     def start(self, links: Mapping[str, Link]) -> None:
         pass
 
     def ready(self) -> tuple[bool, str]:
         return True, "ready"
+
+    def healths(self) -> list[ThreadHealth]:
+        return list(self.engine.healths())
 
     def announcing(self) -> dict[str, list[str]]:
         return {}
@@ -179,13 +194,20 @@ class Bgp:
                                     node_address(inputs.links))
         if config == self._applied and not self._failed:
             return problems
+        if self._failed and config == self._refused and self._clock() < self._retry_at:
+            return problems
         try:
             self.engine.apply(config)
         except BgpEngineError as exc:
-            log.error("BGP engine: %s (retrying)", exc)
-            self._failed = True
-            threading.Timer(RETRY_SECONDS, self.context.trigger).start()
+            delay = self._backoff.next() if config == self._refused else self._restart_backoff()
+            log.error("BGP engine: %s (retrying in %.0fs)", exc, delay)
+            self._failed, self._refused, self._retry_at = True, config, self._clock() + delay
+            timer = threading.Timer(delay, self.context.trigger)
+            timer.daemon = True
+            timer.start()
             return problems
+        self._backoff.reset()
+        self._refused = None
         before = {a.prefix for a in self._applied.announcements} if self._applied else set()
         now = {a.prefix for a in config.announcements}
         self._applied, self._failed = config, False
@@ -200,6 +222,10 @@ class Bgp:
         for prefix in sorted(before - now, key=str):
             log.info("BGP: withdrew %s", prefix)
         return problems
+
+    def _restart_backoff(self) -> float:
+        self._backoff.reset()
+        return self._backoff.next()
 
     def stop(self) -> None:
         self.engine.close()

@@ -26,9 +26,11 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from baremetal_lb.allocator import IPAddress
 from baremetal_lb.config import Problem
+from baremetal_lb.health import ThreadHealth
 from baremetal_lb.kube import KubeClient
 from baremetal_lb.layer2.announcer import Layer2Announcer
 from baremetal_lb.layer2.state import AnnounceConfig, Conflict
@@ -93,6 +95,19 @@ def owned(targets: Mapping[IPAddress, Target], me: str,
     return {name: frozenset(ips) for name, ips in result.items()}
 
 
+class Heartbeats(Protocol):
+    def alive(self) -> frozenset[str]: ...
+    def sending(self) -> bool: ...
+
+
+def live_members(heartbeats: Mapping[str, Heartbeats], me: str) -> dict[str, frozenset[str]]:
+    """Interface -> the speakers alive on that LAN as we hear them. Where our own heartbeats
+    no longer go out (the thread died or keeps failing), peers count us dead and take our IPs
+    over: we count ourselves out there too, and stop answering instead of fighting them."""
+    return {name: hb.alive() if hb.sending() else hb.alive() - {me}
+            for name, hb in heartbeats.items()}
+
+
 def _interface_for(ip: IPAddress, links: Mapping[str, Link], allowed: set[str]) -> str | None:
     for name in sorted(links):
         link = links[name]
@@ -125,7 +140,7 @@ class Layer2:
     def __init__(self, client: KubeClient, options: Layer2Options, context: Context) -> None:
         self.options = options
         self.context = context
-        self.status = StatusWriter(client, context.node)
+        self.status = StatusWriter(client, context.node, context.metrics)
         self.announcer = Layer2Announcer(AnnounceConfig(), on_conflict=self._on_conflict,
                                          on_state=self._on_state)
         self._heartbeats: dict[str, HeartbeatService] = {}
@@ -160,13 +175,17 @@ class Layer2:
             return False, f"heartbeats warming up on {waiting or 'no interface yet'}"
         return True, "ready"
 
+    def healths(self) -> list[ThreadHealth]:
+        return [*(hb.health for hb in self._heartbeats.values()), *self.announcer.healths(),
+                self.status.health]
+
     def announcing(self) -> dict[str, list[str]]:
         return {iface: sorted(map(str, ips)) for iface, ips in self._owned.items() if ips}
 
     def announce(self, inputs: Inputs) -> Sequence[Problem]:
         node = self.context.node
         targets = layer2_targets(inputs)
-        alive_on = {name: hb.alive() for name, hb in self._heartbeats.items()}
+        alive_on = live_members(self._heartbeats, node)
         owner_of = owners(targets, alive_on)
         wanted = owned(targets, node, owner_of, self._heartbeats)
         friendly: set[bytes] = set()

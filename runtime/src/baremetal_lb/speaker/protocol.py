@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from baremetal_lb.config import Problem
+from baremetal_lb.health import ThreadHealth
 from baremetal_lb.metrics import SpeakerMetrics
 from baremetal_lb.net.links import Link
 
@@ -48,6 +49,9 @@ class AnnounceProtocol(Protocol):
 
     def ready(self) -> tuple[bool, str]:
         """Whether announcing may be trusted yet, and why not."""
+
+    def healths(self) -> Sequence[ThreadHealth]:
+        """The worker threads it runs, for /healthz (a dead or failing one fails it)."""
 
     def announcing(self) -> Mapping[str, list[str]]:
         """What is announced where, for /readyz (interface -> IPs); {} when not applicable."""

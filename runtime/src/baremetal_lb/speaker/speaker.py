@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baremetal_lb.bgp.engine import BgpEngine
-from baremetal_lb.config import Config, Problem, config_for
-from baremetal_lb.config.projection import slim_endpoint_slice, slim_metallb, slim_node, slim_secret, slim_service
+from baremetal_lb.config import Config, Problem, config_for, password_secret_names
+from baremetal_lb.config.projection import slim_endpoint_slice, slim_metallb, slim_node, slim_service
+from baremetal_lb.health import ThreadHealth, problems
 from baremetal_lb.kube import EventRecorder, Informer, KubeClient
 from baremetal_lb.kube import resources as r
 from baremetal_lb.metrics import SpeakerMetrics
@@ -33,18 +34,21 @@ from .balancers import Inputs, NodeInfo, balancers
 from .bgp import Bgp
 from .layer2 import Layer2, Layer2Options
 from .protocol import AnnounceProtocol, Context
+from .secrets import NamedSecrets
 
 log = logging.getLogger(__name__)
+# The loop comes round at least every second; a reconcile may block in FRR (frr-reload.py: up
+# to 30 s). Stuck or failing for this long, /healthz fails and the kubelet restarts us.
+RECONCILE_STALL_SECONDS = 120.0
 
-# Resources a protocol may read (AnnounceProtocol.watches), with informer parameters.
-# Secrets: only basic-auth ones (MetalLB's passwordSecret type), and only their password.
+# Resources a protocol may read (AnnounceProtocol.watches), with informer parameters. Secrets
+# are not among them: only those BGPPeers name are read, one by one (secrets.py).
 WATCHABLE: dict[str, tuple[r.Resource, Mapping[str, str]]] = {
     "l2advertisements": (r.L2_ADVERTISEMENTS, {}),
     "bgpadvertisements": (r.BGP_ADVERTISEMENTS, {}),
     "bgppeers": (r.BGP_PEERS, {}),
     "bfdprofiles": (r.BFD_PROFILES, {}),
     "communities": (r.COMMUNITIES, {}),
-    "secrets": (r.SECRETS, {"fieldSelector": "type=kubernetes.io/basic-auth"}),
 }
 
 
@@ -71,6 +75,8 @@ class Speaker:
         self._config_changed = True
         self._links: dict[str, Link] = {}
         self._watcher = LinkWatcher(self._on_links)
+        self._loop_health = ThreadHealth("reconcile loop", grace=RECONCILE_STALL_SECONDS,
+                                         stall=RECONCILE_STALL_SECONDS)
         context = Context(options.node, metrics, self._event, self._service, self._trigger.set)
         self.protocols: list[AnnounceProtocol] = [Layer2(client, options.layer2, context)]
         if options.bgp_engine is not None:
@@ -93,12 +99,10 @@ class Speaker:
         for protocol in self.protocols:
             for name in protocol.watches:
                 resource, params = WATCHABLE[name]
-                self.inputs[name] = informer(
-                    resource.path(ns), name,
-                    slim_secret if resource is r.SECRETS else slim_metallb,
-                    self._on_config, params)
-        kinds = ["IPAddressPool", *(WATCHABLE[name][0].kind for name in self.inputs
-                                    if name != "secrets")]
+                self.inputs[name] = informer(resource.path(ns), name, slim_metallb,
+                                             self._on_config, params)
+        self.secrets = NamedSecrets(client, ns, self._on_config)
+        kinds = ["IPAddressPool", *(WATCHABLE[name][0].kind for name in self.inputs)]
         # The controller already puts pool problems on the pools.
         self.reporter = ConfigReporter(client, self.recorder, ns, "speaker",
                                        "baremetal-lb-speaker", node=options.node,
@@ -120,6 +124,14 @@ class Speaker:
                 return ok, why
         return True, "ready"
 
+    def healthy(self) -> tuple[bool, str]:
+        """Every worker thread alive and not stuck failing (see baremetal_lb.health): the
+        reconcile loop, the link watcher and each protocol's own (layer 2: heartbeats per LAN,
+        the ARP/NDP responders, the ServiceL2Status writer; BGP: the engine's BFD gate)."""
+        found = problems([self._loop_health, self._watcher.health,
+                          *(h for protocol in self.protocols for h in protocol.healths())])
+        return (False, "; ".join(found)) if found else (True, "ok")
+
     def announcing(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for protocol in self.protocols:
@@ -134,15 +146,26 @@ class Speaker:
         while not all(i.wait_synced(1.0) for i in self.informers()):
             if stop.is_set():
                 return self._shutdown()
+        # The password Secrets the peers name, read before the first configuration is built.
+        self.secrets.want(password_secret_names(self._items("bgppeers")))
+        self.secrets.wait_read()
         self._watcher.start()
         self._links = dict(self._watcher.links)
         for protocol in self.protocols:
             protocol.start(self._links)
         self._trigger.set()
+        self._loop_health.watch(threading.current_thread())
         while not stop.is_set():
             if self._trigger.wait(timeout=1.0):
                 self._trigger.clear()
-            self._reconcile()
+            try:
+                self._reconcile()
+                self._loop_health.ok()
+            except Exception as exc:  # noqa: BLE001 - retried; reported by healthy()
+                log.exception("reconcile failed; retrying")
+                self._loop_health.failed(exc)
+                stop.wait(1.0)
+        self._loop_health.stopped()
         self._shutdown()
 
     def _shutdown(self) -> None:
@@ -151,26 +174,34 @@ class Speaker:
         self._watcher.stop()
         for inf in self.informers():
             inf.stop()
+        self.secrets.stop()
         self.reporter.stop()
         self.recorder.stop()
 
     # -- reconcile -------------------------------------------------------------------------
 
+    def _items(self, name: str) -> list[dict[str, Any]]:
+        informer = self.inputs.get(name)
+        return informer.items() if informer is not None else []
+
     def _rebuild_config(self) -> Config:
-        """The Config of the metallb.io objects, rebuilt only after one of them changed."""
+        """The Config of the metallb.io objects, rebuilt only after one of them changed (or a
+        password Secret did)."""
         if self._config_changed:
             self._config_changed = False
-
-            def items(name: str) -> list[dict[str, Any]]:
-                informer = self.inputs.get(name)
-                return informer.items() if informer is not None else []
-
+            peers = self._items("bgppeers")
+            self.secrets.want(password_secret_names(peers))
+            if self.secrets.waiting():
+                # A Secret named just now is being read: keep the current configuration
+                # meanwhile rather than report its peer broken (the loop comes round within
+                # a second).
+                self._config_changed = True
+                return self._config
             self._config = config_for(
-                pools=self.pools.items(), l2_advertisements=items("l2advertisements"),
-                bgp_advertisements=items("bgpadvertisements"), peers=items("bgppeers"),
-                bfd_profiles=items("bfdprofiles"), communities=items("communities"),
-                passwords={s["metadata"]["name"]: s["password"] for s in items("secrets")
-                           if s.get("password") is not None})
+                pools=self.pools.items(), l2_advertisements=self._items("l2advertisements"),
+                bgp_advertisements=self._items("bgpadvertisements"), peers=peers,
+                bfd_profiles=self._items("bfdprofiles"), communities=self._items("communities"),
+                passwords=self.secrets.passwords())
         return self._config
 
     def _reconcile(self) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from ipaddress import IPv4Address, ip_address, ip_network
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,3 +238,83 @@ def test_peers_without_bfd_are_never_held(gated: FrrEngine, fake: FakeFrr) -> No
                           (Announcement(ip_network("203.0.113.240/32")),)))
     assert gated.held() == frozenset()
     assert not gated.refresh_bfd()                       # nothing to watch
+
+
+class Crash(BaseException):
+    """What no `except Exception` catches: the thread ends."""
+
+
+def plain_config() -> BgpConfig:
+    return BgpConfig(IPv4Address("198.51.100.11"), 64513,
+                     (Peer("router", PEER.address, 64512, 64513),), ())
+
+
+def wait_for(condition: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_bfd_gate_is_reported_by_name(tmp_path: Path, fake: FakeFrr,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = FrrEngine(tmp_path, runner=fake, vty=None)
+    engine.apply(config("203.0.113.240/32"))
+    (health,) = engine.healths()
+    assert health.problem() is None
+
+    def crash() -> bool:
+        raise Crash("a bug in the gate")
+
+    monkeypatch.setattr(engine, "refresh_bfd", crash)
+    assert wait_for(lambda: health.problem() is not None)
+    assert health.problem() == "FRR BFD gate: thread died"
+    engine.close()
+    assert engine.healths() == []
+
+
+def test_a_failing_bfd_poll_does_not_end_the_gate(tmp_path: Path, fake: FakeFrr,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = FrrEngine(tmp_path, runner=fake, vty=None)
+    engine.apply(config("203.0.113.240/32"))
+    calls: list[int] = []
+
+    def fail() -> bool:
+        calls.append(1)
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(engine, "refresh_bfd", fail)
+    assert wait_for(lambda: len(calls) >= 3), "the gate stopped polling"
+    (health,) = engine.healths()
+    assert health.failing_for() > 0 and health.problem() is None   # within the grace
+    engine.close()
+
+
+def test_the_gate_runs_exactly_while_a_bfd_peer_is_configured(tmp_path: Path,
+                                                             fake: FakeFrr) -> None:
+    engine = FrrEngine(tmp_path, runner=fake, vty=None)
+    engine.apply(plain_config())
+    assert engine.healths() == []
+    for _ in range(20):       # BFD peers coming and going: a gate whenever one is configured
+        engine.apply(config("203.0.113.240/32"))
+        (health,) = engine.healths()
+        assert health.problem() is None
+        engine.apply(plain_config())
+    engine.apply(config("203.0.113.240/32"))
+    time.sleep(0.3)           # several polls: the gate did not end under a BFD config
+    (health,) = engine.healths()
+    assert health.problem() is None
+    engine.close()
+
+
+def test_a_refused_password_line_is_not_repeated_in_the_error(engine: FrrEngine,
+                                                               fake: FakeFrr) -> None:
+    fake.answers = [(1, "line 7: Failure to communicate[13] to bgpd, line:  neighbor "
+                        "198.51.100.1 password Sup3r-S3cret#\nvtysh exited with status 13")]
+    with pytest.raises(BgpEngineError) as caught:
+        engine.apply(config("203.0.113.240/32", password="Sup3r-S3cret#"))
+    assert "Sup3r-S3cret" not in str(caught.value)
+    assert "neighbor 198.51.100.1 password <redacted>" in str(caught.value)

@@ -44,3 +44,13 @@ def test_keepalive_defaults_to_a_third_of_the_hold_time() -> None:
     peer = bgp_yaml.peer({**PEER, "hold_time": 90})
     assert peer.effective_keepalive() == 30
     assert bgp_yaml.peer(PEER).effective_keepalive() is None
+
+
+def test_a_peers_password_is_never_in_its_repr() -> None:
+    from ipaddress import ip_address
+
+    from baremetal_lb.bgp.model import BgpConfig, Peer
+    peer = Peer("router", ip_address("198.51.100.1"), 64512, 64513, password="Sup3r-S3cret")
+    assert "Sup3r-S3cret" not in repr(peer)
+    assert "Sup3r-S3cret" not in repr(BgpConfig(None, 64513, (peer,)))
+    assert peer != Peer("router", ip_address("198.51.100.1"), 64512, 64513, password="other")

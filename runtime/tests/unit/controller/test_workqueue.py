@@ -54,3 +54,11 @@ def test_clear_drops_queued_and_delayed_keys() -> None:
     q.clear()
     assert q.get(0.05) is None
     assert q.idle()
+
+
+def test_retries_of_a_failing_key_back_off_until_it_is_forgotten() -> None:
+    q = WorkQueue()
+    assert [q.retry("ns/a", 1.0) for _ in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert q.retry("ns/b", 0.05) == 0.05, "each key has its own count"
+    q.forget("ns/a")
+    assert q.retry("ns/a", 1.0) == 1.0

@@ -98,7 +98,8 @@ class FakeApiserver:
     # -- the KubeClient surface the informer uses ------------------------------------
 
     def request(self, method: str, path: str, *, params: Any = None, body: Any = None,
-                content_type: str = "", timeout: float | None = None) -> dict[str, Any]:
+                content_type: str = "", timeout: float | None = None,
+                retry: bool = True) -> dict[str, Any]:
         assert method == "GET"
         with self.lock:
             if self.down:

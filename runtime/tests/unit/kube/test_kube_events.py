@@ -67,7 +67,8 @@ class FakeEventsApi:
         self.entered = threading.Event()
 
     def request(self, method: str, path: str, *, params: Any = None, body: Any = None,
-                content_type: str = "", timeout: float | None = None) -> dict[str, Any]:
+                content_type: str = "", timeout: float | None = None,
+                retry: bool = True) -> dict[str, Any]:
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(5)

@@ -3,6 +3,7 @@ Lease API (a fake of the apiserver boundary that enforces resourceVersion) and a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,8 @@ class FakeLeaseApi:
         self.writes: list[tuple[str, str]] = []
 
     def request(self, method: str, path: str, *, params: Any = None, body: Any = None,
-                content_type: str = "", timeout: float | None = None) -> dict[str, Any]:
+                content_type: str = "", timeout: float | None = None,
+                retry: bool = True) -> dict[str, Any]:
         if self.down:
             raise TransportError("connection refused", f"{method} {path}")
         if method == "POST":
@@ -198,3 +200,82 @@ def test_losing_a_write_race_is_not_leading(world: Any) -> None:
     api.request = get_stale  # type: ignore[method-assign]
     assert not a.elector.step() and api.holder() == "b"
     assert a.calls == []
+
+
+def test_write_window_runs_from_the_last_renewal_to_the_lease_duration(world: Any) -> None:
+    api, clock, a, b = world
+    assert a.elector.write_window() == 0.0, "no window before leading"
+    a.elector.step()
+    renewed_at = clock.now
+    b.elector.step()
+    assert b.elector.write_window() == 0.0, "a standby may never write"
+    api.down = True
+    clock.now = renewed_at + 3
+    assert a.elector.write_window() == pytest.approx(12)     # lease 15 s from the renewal
+    clock.now = renewed_at + 9.9                             # just before renew_deadline
+    assert a.elector.write_window() == pytest.approx(5.1)
+    clock.now = renewed_at + 10
+    assert a.elector.write_window() == 0.0, "past renew_deadline nothing may start"
+
+
+def test_a_renewal_read_during_a_slow_get_counts_from_when_it_was_read(world: Any) -> None:
+    """The standby's GET is sent at t, the leader's renewal begins at t + 0.5 and lands, and
+    the GET answers at t + 1 with it. The leader may write until (its renewal's start + 15 s),
+    so the standby must not take over before then: it counts from when it read the record."""
+    api, clock, a, b = world
+    a.elector.step()
+    b.elector.step()
+    sent_at = clock.now + 5
+    clock.now = sent_at
+    original = api.request
+
+    def slow_get(method: str, path: str, **kw: Any) -> dict[str, Any]:
+        if method == "GET":
+            clock.now += 0.5
+            a.elector.step()                                 # the renewal lands meanwhile
+            clock.now += 0.5
+        return original(method, path, **kw)
+
+    api.request = slow_get  # type: ignore[method-assign]
+    assert not b.elector.step()
+    api.request = original  # type: ignore[method-assign]
+    leader_renewed_at = sent_at + 0.5                        # ... and a renews no more
+    clock.now = leader_renewed_at + 15 - 0.1
+    assert not b.elector.step(), "took the lease while the holder could still write"
+    clock.now = sent_at + 1 + 15
+    assert b.elector.step() and api.holder() == "b"
+
+
+def test_whole_seconds_written_in_the_lease_must_exceed_the_renew_deadline() -> None:
+    # 4.4 s is written as leaseDurationSeconds 4: standbys would take over at 4 s.
+    with pytest.raises(ValueError, match="lease_duration > renew_deadline"):
+        rules.check_timing(4.4, 4.2, 1)
+    rules.check_timing(6, 4, 1)
+
+
+def test_the_election_loop_survives_a_malformed_lease() -> None:
+    api, clock = FakeLeaseApi(), time.monotonic
+    calls: list[str] = []
+    elector = LeaderElector(api, "ns", "lb", "a", lease_duration=3, renew_deadline=2,
+                            retry_period=0.05, on_started_leading=lambda: calls.append("started"),
+                            on_stopped_leading=lambda: calls.append("stopped"), clock=clock)
+    api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/ns/leases", body={
+        "metadata": {"name": "lb", "namespace": "ns"},
+        "spec": {"holderIdentity": "b", "leaseDurationSeconds": "six"}})   # not an integer
+    elector.start()
+    try:
+        deadline = time.monotonic() + 5
+        while elector.health.failing_for() == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert elector.health.failing_for() > 0
+        time.sleep(0.2)
+        assert elector._thread is not None and elector._thread.is_alive(), \
+            "one bad lease ended leader election for good"
+        path = next(iter(api.leases))
+        api.leases[path]["spec"]["leaseDurationSeconds"] = 1
+        api.leases[path]["spec"]["holderIdentity"] = ""                    # released
+        while not elector.is_leader() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert elector.is_leader() and elector.health.problem() is None
+    finally:
+        elector.stop(release=False)

@@ -39,6 +39,9 @@ class FakeEngine:
     def peer_states(self) -> dict[str, PeerState]:
         return {}
 
+    def healths(self) -> list[Any]:
+        return []
+
     def close(self) -> None:
         pass
 
@@ -87,12 +90,41 @@ def test_a_node_not_ready_keeps_its_sessions_and_announces_nothing(protocol: Any
     assert [p.name for p in config.peers] == ["router"] and config.announcements == ()
 
 
-def test_a_refused_apply_is_retried(protocol: Any, monkeypatch: Any) -> None:
+def test_a_refused_apply_is_retried(monkeypatch: Any) -> None:
     monkeypatch.setattr(bgp, "RETRY_SECONDS", 0.01)
-    speaker, engine, _, triggered = protocol
+    engine, triggered, now = FakeEngine(), threading.Event(), [0.0]
+    context = Context("node1", SpeakerMetrics(), lambda *e: None, lambda key: None,
+                      triggered.set)
+    speaker = bgp.Bgp(engine, context, clock=lambda: now[0])
     engine.refuse = True
     speaker.announce(inputs())
     assert triggered.wait(2) and engine.applied == []
     engine.refuse = False
+    now[0] += 1
     speaker.announce(inputs())
     assert len(engine.applied) == 1
+
+
+def test_a_daemon_that_keeps_refusing_is_retried_ever_more_slowly() -> None:
+    engine, now = FakeEngine(), [0.0]
+    context = Context("node1", SpeakerMetrics(), lambda *e: None, lambda key: None,
+                      lambda: None)
+    speaker = bgp.Bgp(engine, context, clock=lambda: now[0])
+    attempts = []
+    original = engine.apply
+
+    def apply(config: BgpConfig) -> None:
+        attempts.append(now[0])
+        original(config)
+
+    engine.apply = apply  # type: ignore[method-assign]
+    engine.refuse = True
+    for _ in range(600):            # ten minutes of reconciles, one a second
+        speaker.announce(inputs())
+        now[0] += 1
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert len(attempts) < 25, f"{len(attempts)} applies (each may be an frr-reload.py)"
+    assert gaps[0] <= 3 and max(gaps) >= 45
+    engine.refuse = False
+    speaker.announce(inputs(ready=False))   # a new config is tried at once
+    assert attempts[-1] == now[0] and len(engine.applied) == 1
