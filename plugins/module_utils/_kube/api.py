@@ -53,6 +53,15 @@ class KubeApi:
                 return None
             raise _error("reading %s %s" % (kind, _where(namespace, name)), exc)
 
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        """The items (dicts), in every namespace when `namespace` is None."""
+        resource = self._resource(api_version, kind)
+        try:
+            found = resource.get(namespace=namespace, label_selector=label_selector)
+        except Exception as exc:
+            raise _error("listing %s%s" % (kind, " in %s" % namespace if namespace else ""), exc)
+        return found.to_dict().get("items") or []
+
     def replace(self, api_version, kind, body, field_manager):
         """PUT the whole object; with metadata.resourceVersion set, a concurrent edit is a 409."""
         resource = self._resource(api_version, kind)
