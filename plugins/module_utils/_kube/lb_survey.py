@@ -50,7 +50,7 @@ HOW = {
         "set exposure_load_balancer.migrate_from: metallb to migrate: MetalLB's controller is "
         "scaled to 0, our components take over its metallb.io CRDs and objects (kept as they "
         "are) and its Services (every IP kept), then MetalLB's controller and speaker are "
-        "removed (docs/cluster-side.md, 'Migrating from MetalLB')"),
+        "removed (roles/load_balancer/README.md, 'Migrating from MetalLB')"),
     "kube-vip": (
         "remove kube-vip's cloud provider (the Deployment kube-vip-cloud-provider and its "
         "kubevip ConfigMap) and set svc_enable=false on kube-vip (its control-plane VIP can "
