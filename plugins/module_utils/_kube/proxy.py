@@ -23,10 +23,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._kube import proxy_config
-from ansible_collections.baremetal.exposure.plugins.module_utils._kube.api import (
-    KubeConflict,
-    KubeError,
-)
+from ansible_collections.baremetal.exposure.plugins.module_utils._kube.api import KubeConflict
 
 ROLLOUT_ANNOTATION = "baremetal.exposure/kube-proxy-config"
 CONFIG_KEY = "config.conf"

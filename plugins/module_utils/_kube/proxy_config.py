@@ -23,7 +23,10 @@ import copy
 import hashlib
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # kubernetes.core's module setup requires PyYAML and says so
+    yaml = None
 
 KIND = "KubeProxyConfiguration"
 # kube-proxy's default on Linux when `mode` is empty or missing.
@@ -44,6 +47,8 @@ class ProxyConfigError(ValueError):
 
 def parse(text):
     """The configuration as a dict; ProxyConfigError when it is not a KubeProxyConfiguration."""
+    if yaml is None:
+        raise ProxyConfigError("reading config.conf needs the PyYAML Python library")
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -107,12 +112,12 @@ def _edit(text):
         if m:
             tops.append((i, m.group(1), (m.group(2) or "").strip()))
     starts = [(i, rest) for i, key, rest in tops if key == "ipvs"]
-    if len(starts) > 1 or any(rest and not rest.startswith("#") for _, rest in starts):
+    if len(starts) > 1 or any(rest and not rest.startswith("#") for dummy, rest in starts):
         return None  # ipvs: {...} or ipvs: null, or a duplicate key: leave it to the dump
     if not starts:
         indent = _indent_of(lines) or "  "
         block = ["ipvs:" + newline, indent + "strictARP: true" + newline]
-        at = _sorted_position([key for _, key, _ in tops], "ipvs")
+        at = _sorted_position([top[1] for top in tops], "ipvs")
         if at is None or at >= len(tops):
             return _append(lines, block, newline)
         return "".join(lines[:tops[at][0]] + block + lines[tops[at][0]:])
@@ -136,7 +141,7 @@ def _edit(text):
             return "".join(lines)
     indent = indent or (_indent_of(lines) or "  ")
     line = indent + "strictARP: true" + newline
-    at = _sorted_position([key for _, key, _ in children], "strictARP")
+    at = _sorted_position([child[1] for child in children], "strictARP")
     if at is not None and at < len(children):
         position = children[at][0]
     else:
