@@ -119,11 +119,10 @@ def _hostnames(names):
 
 
 def _l2_spec(plan, pool):
-    nodes = segment_nodes(plan, pool)
-    if not nodes:
-        raise PlanError("site %s: layer-2 pool '%s' lies on no LAN subnet that a node has an "
-                        "address on, so no node could announce it; check exposure_lan and the "
-                        "nodes' addresses" % (plan["site"], pool["name"]))
+    # A pool on a subnet no node lists an address on (e.g. an IPv6 pool on a dual-stack LAN
+    # whose nodes are listed by their IPv4 address only): every node may announce it; the
+    # speaker itself only answers on an interface of the pool's subnet.
+    nodes = segment_nodes(plan, pool) or [node["name"] for node in plan["nodes"]]
     spec = {"ipAddressPools": [pool["name"]], "nodeSelectors": _hostnames(nodes)}
     interfaces = plan["load_balancer"].get("speaker_interfaces") or []
     if interfaces:
@@ -159,9 +158,7 @@ def _peers(plan, bgp, bgp_pools):
             nodes = [n["name"] for n in plan["nodes"]
                      if any(_family(a) == family for a in n["addresses"])]
             if not nodes:
-                raise PlanError("site %s: router %s (%s) would peer over %s but no node has an "
-                                "%s address" % (plan["site"], router["name"], address, family,
-                                                family))
+                continue  # no node of that family: the router has no neighbor for it either
             spec = {"myASN": bgp["cluster_asn"], "peerASN": bgp["router_asn"],
                     "peerAddress": address,
                     "holdTime": "%ss" % bgp["hold_time"],

@@ -42,11 +42,12 @@ def test_canaries_match_golden(site):
     assert filters.lb_canaries(SITES[site]) == _golden("%s_canaries.yaml" % site)
 
 
-def test_a_pool_on_a_lan_without_nodes_is_an_error():
+def test_a_pool_on_a_subnet_no_node_lists_is_announced_by_every_node():
     plan = copy.deepcopy(SITES["lab"])
-    plan["nodes"] = [{"name": "far", "addresses": ["192.0.2.5"]}]
-    with pytest.raises(AnsibleFilterError, match="site lab: layer-2 pool 'ingress' lies on no LAN"):
-        filters.lb_pool_objects(plan)
+    plan["pools"] = [dict(plan["pools"][1], name="v6only", ranges=plan["pools"][1]["ranges"][1:])]
+    (ad,) = [o for o in filters.lb_pool_objects(plan) if o["kind"] == "L2Advertisement"]
+    assert ad["spec"]["nodeSelectors"][0]["matchExpressions"][0]["values"] == [
+        "node1", "node2", "node3"]
 
 
 def test_bgp_pools_without_bgp_settings_are_an_error():
@@ -56,12 +57,12 @@ def test_bgp_pools_without_bgp_settings_are_an_error():
         filters.lb_pool_objects(plan)
 
 
-def test_a_router_family_without_node_addresses_is_an_error():
+def test_a_router_family_without_node_addresses_gets_no_peer():
     plan = copy.deepcopy(SITES["dc1"])
     for node in plan["nodes"]:
         node["addresses"] = [a for a in node["addresses"] if ":" not in a]
-    with pytest.raises(AnsibleFilterError, match="no node has an ipv6 address"):
-        filters.lb_pool_objects(plan)
+    peers = [o["spec"]["peerAddress"] for o in filters.lb_pool_objects(plan) if o["kind"] == "BGPPeer"]
+    assert peers == ["192.0.2.1", "192.0.2.2"]
 
 
 def test_a_plan_without_the_load_balancer_key_names_it():
