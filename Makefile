@@ -88,9 +88,17 @@ $(COLLECTION_LINK):
 
 
 .PHONY: lint
-lint: $(STAMP_MAIN) $(COLLECTION_LINK) ## ansible-lint (production profile, role argument specs, yamllint); settings in .ansible-lint
+lint: $(STAMP_MAIN) $(COLLECTION_LINK) check-vendored ## ansible-lint (production profile, role argument specs, yamllint), vendored files; settings in .ansible-lint
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.collections $(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
+
+# The Gateway API CRDs the ingress role installs are vendored from the Go module that publishes
+# them (the Go module proxy, cached under ~/.cache/baremetal-exposure/go like the lab's builds).
+.PHONY: vendor-gateway-api check-vendored
+vendor-gateway-api: ## Vendor the Gateway API standard-channel CRDs into roles/ingress/files/gateway-api
+	.ci/vendor-gateway-api
+check-vendored: ## Fail when roles/ingress/files/gateway-api differs from the Go module sigs.k8s.io/gateway-api
+	.ci/vendor-gateway-api --check
 
 # get-pip stand-in so that ansible-test can bootstrap pip in its venvs offline (see the file).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
