@@ -151,6 +151,12 @@ diagnosis:
       description: The Service's external IPs.
       type: list
       elements: str
+    lines:
+      description:
+        - One line per step (number, title, status, detail), the broken step's status shown
+          as V(BROKEN).
+      type: list
+      elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -30,95 +30,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify import facts as F
-from ansible_collections.baremetal.exposure.plugins.module_utils._verify import router as R
-
-TITLES = {
-    1: "external IP from the right pool",
-    2: "IP advertised (ARP/NDP or BGP)",
-    3: "node receives the traffic (TCP)",
-    4: "ready endpoints",
-    5: "application answers (HTTP)",
-}
-NAMES = {1: "allocation", 2: "advertisement", 3: "node", 4: "endpoints", 5: "application"}
-DEFAULT_COMPONENTS = {"controller": "baremetal-lb-controller", "speaker": "baremetal-lb-speaker",
-                      "speaker_container": "speaker",
-                      "speaker_selector": "app.kubernetes.io/component=speaker"}
-
-
-def _step(number, status, detail, hints=None, cause=None):
-    return {"step": number, "name": NAMES[number], "title": TITLES[number], "status": status,
-            "detail": detail, "hints": list(hints or []), "cause": cause}
-
-
-class Context:
-    """The collected facts, read once into what the steps need."""
-
-    def __init__(self, facts):
-        self.facts = facts
-        self.svc = facts.get("service")
-        self.plan = facts.get("plan") or {}
-        self.site = self.plan.get("site", "?")
-        target = facts.get("target") or {}
-        self.namespace = target.get("namespace") or F._get(self.svc, "metadata", "namespace")
-        self.name = target.get("name") or F._get(self.svc, "metadata", "name")
-        self.key = "%s/%s" % (self.namespace, self.name)
-        self.expected_pool = target.get("pool")
-        self.http = target.get("http") or None
-        lb = self.plan.get("load_balancer") or {}
-        self.lb_namespace = lb.get("namespace") or "metallb-system"
-        self.lb_class = lb.get("load_balancer_class")
-        self.components = dict(DEFAULT_COMPONENTS, **(facts.get("components") or {}))
-        self.pools = self.plan.get("pools") or []
-        self.nodes = F.node_table(self.plan.get("nodes"), facts.get("nodes"))
-        self.ips = F.ingress_ips(self.svc) if self.svc else []
-        self.endpoints = F.endpoints(facts.get("endpoint_slices"))
-        self.owner = F.l2_owner(facts.get("l2_statuses"), self.svc) if self.svc else None
-        self.local = F._get(self.svc, "spec", "externalTrafficPolicy") == "Local"
-        self.answers, self.skipped, self.connects, self.gets, self.probed_from = {}, {}, [], [], {}
-        for result in facts.get("reach") or []:
-            for address, macs in (result.get("answers") or {}).items():
-                self.answers[address] = [m.lower() for m in macs]
-                self.probed_from[address] = result.get("host")
-            self.skipped.update(result.get("skipped") or {})
-            for item in result.get("connects") or []:
-                self.connects.append(dict(item, host=result.get("host")))
-            for item in result.get("http") or []:
-                self.gets.append(dict(item, host=result.get("host")))
-        self.routes = dict((str(F.ip(item["address"]) or item["address"]),
-                            dict(item, parsed=_parse_route(item)))
-                           for item in facts.get("routes") or [])
-        self.sessions = {}
-        for item in facts.get("bgp_sessions") or []:
-            try:
-                self.sessions[item.get("router")] = R.sessions(item.get("output"))
-            except R.RouterOutputError as exc:
-                self.sessions[item.get("router")] = {"error": str(exc)}
-
-    def pool(self, address):
-        return F.pool_of(address, self.pools)
-
-    def node(self, name):
-        return next((n for n in self.nodes if n["name"] == name or n["host"] == name), None)
-
-    def node_of_mac(self, mac):
-        for node in self.nodes:
-            if any(mac in self.answers.get(a, []) for a in node["addresses"]):
-                return node
-        return None
-
-    def node_of_address(self, address):
-        return next((n for n in self.nodes if str(address) in n["addresses"]), None)
-
-    def kubectl_ns(self):
-        return "kubectl -n %s" % self.namespace
-
-
-def _parse_route(item):
-    try:
-        return R.route(item.get("output"), item["address"])
-    except R.RouterOutputError as exc:
-        return {"error": str(exc)}
-
+from ansible_collections.baremetal.exposure.plugins.module_utils._verify.context import Context
+from ansible_collections.baremetal.exposure.plugins.module_utils._verify.context import step as _step
+from ansible_collections.baremetal.exposure.plugins.module_utils._verify.network import (
+    step_advertisement,
+    step_node,
+)
 
 # -- step 1: allocation ----------------------------------------------------------------------------
 
@@ -187,239 +104,6 @@ def _pending_hints(ctx, wanted_pool, lb):
     hints.append("kubectl -n %s describe service %s (events)" % (ctx.namespace, ctx.name))
     hints.append("kubectl -n %s logs deploy/%s" % (lb, ctx.components["controller"]))
     return hints
-
-
-# -- step 2: advertisement ---------------------------------------------------------------------------
-
-def step_advertisement(ctx):
-    results = []
-    for address in ctx.ips:
-        pool = ctx.pool(address) or {}
-        if pool.get("announce") == "bgp":
-            results.append(_bgp_advertised(ctx, address))
-        else:
-            results.append(_l2_advertised(ctx, address))
-    return _merge(2, results)
-
-
-def _merge(number, results):
-    """Several VIPs: the worst status wins; details and hints of that status are kept."""
-    for status in ("failed", "ok", "skipped"):
-        chosen = [r for r in results if r["status"] == status]
-        if chosen:
-            hints = []
-            for r in chosen:
-                hints.extend(h for h in r["hints"] if h not in hints)
-            return _step(number, status, "; ".join(r["detail"] for r in chosen), hints,
-                         chosen[0].get("cause"))
-    return _step(number, "skipped", "nothing to check")
-
-
-def _speaker_hints(ctx, node):
-    lb, c = ctx.lb_namespace, ctx.components
-    hints = []
-    pods = ctx.facts.get("speakers")
-    if pods is not None and node:
-        mine = [p for p in pods if F._get(p, "spec", "nodeName") == node]
-        if not mine:
-            hints.append("no speaker pod runs on node %s (%d in the cluster): kubectl -n %s get "
-                         "daemonset %s (nodeSelector, tolerations)" % (node, len(pods), lb, c["speaker"]))
-        elif not any(_pod_ready(p) for p in mine):
-            hints.append("the speaker pod %s on node %s is not Ready"
-                         % (F._get(mine[0], "metadata", "name"), node))
-    hints.append("%s kubectl -n %s get pods -l %s -o wide" % (
-        ("is the speaker on node %s running?" % node) if node else "are the speakers running?",
-        lb, c["speaker_selector"]))
-    hints.append("kubectl -n %s logs ds/%s -c %s" % (lb, c["speaker"], c["speaker_container"]))
-    return hints
-
-
-def _pod_ready(pod):
-    for condition in F._get(pod, "status", "conditions") or []:
-        if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
-    return False
-
-
-def _l2_advertised(ctx, address):
-    if address in ctx.skipped:
-        return _step(2, "skipped", "%s not resolved: %s" % (address, ctx.skipped[address]))
-    if address not in ctx.answers:
-        return _step(2, "skipped", "%s: no LAN host checked ARP/NDP (exposure_verify.client_host)" % address)
-    proto = "NDP" if ":" in address else "ARP"
-    where = ctx.probed_from.get(address) or "the LAN"
-    macs = ctx.answers[address]
-    owner = ctx.owner["node"] if ctx.owner else None
-    owner_node = ctx.node(owner) if owner else None
-    owner_macs = _macs_of(ctx, owner_node, address)
-    named = ("ServiceL2Status names node %s" % owner) if owner else "no ServiceL2Status names a node"
-    if not macs:
-        detail = "no %s answer for %s from %s (%s)" % (proto, address, where, named)
-        hints = _speaker_hints(ctx, owner) + ["is node %s's LAN link up?" % (owner or "?")]
-        silent = _silent_nodes(ctx, address)
-        cause = "silent"
-        if owner_node is not None and owner_node["name"] in silent:
-            cause = "node_unreachable"
-        elif owner is None and silent and len(silent) == len([n for n in ctx.nodes if _probed(ctx, n, address)]):
-            cause = "node_unreachable"
-        return _step(2, "failed", detail, hints, cause=cause)
-    if len(macs) > 1:
-        who = ", ".join("%s (%s)" % (m, _who(ctx, m)) for m in macs)
-        return _step(2, "failed", "several MACs answer %s for %s: %s" % (proto, address, who), [
-            "nodes answering too: kube-proxy in IPVS mode without strictARP (exposure_kube_proxy), "
-            "or UDP 7473 (speaker heartbeats) blocked between nodes",
-            "a MAC outside the cluster: another host uses the address (address conflict)"], cause="many_macs")
-    mac = macs[0]
-    if owner_macs and mac not in owner_macs:
-        return _step(2, "failed", "%s for %s is answered by %s (%s), but %s (%s)" % (
-            proto, address, mac, _who(ctx, mac), named, ", ".join(owner_macs)), [
-            "right after a failover the status may lag: run the check again",
-            "kubectl -n %s get servicel2statuses %s -o yaml" % (ctx.namespace, ctx.name)], cause="wrong_mac")
-    node = ctx.node_of_mac(mac)
-    if node is None and ctx.nodes and _any_probed(ctx, address):
-        return _step(2, "failed", "%s for %s is answered by %s, which is no node of site %s"
-                     % (proto, address, mac, ctx.site),
-                     ["another host uses the address: find MAC %s (switch MAC table, the "
-                      "router's neighbour table) and free the address" % mac], cause="foreign_mac")
-    return _step(2, "ok", "%s resolves to %s (node %s%s)" % (
-        address, mac, node["name"] if node else owner or "?",
-        ", as its ServiceL2Status says" if owner_macs else ""))
-
-
-def _macs_of(ctx, node, address):
-    if node is None:
-        return []
-    version = 6 if ":" in address else 4
-    macs = []
-    for own in node["addresses"]:
-        if (6 if ":" in own else 4) == version:
-            macs.extend(m for m in ctx.answers.get(own, []) if m not in macs)
-    return macs
-
-
-def _probed(ctx, node, address):
-    version = 6 if ":" in address else 4
-    return any(a in ctx.answers for a in node["addresses"] if (6 if ":" in a else 4) == version)
-
-
-def _any_probed(ctx, address):
-    return any(_probed(ctx, n, address) for n in ctx.nodes)
-
-
-def _silent_nodes(ctx, address):
-    """Names of the nodes probed for their own address (same family) that did not answer."""
-    version = 6 if ":" in address else 4
-    silent = []
-    for node in ctx.nodes:
-        own = [a for a in node["addresses"] if (6 if ":" in a else 4) == version and a in ctx.answers]
-        if own and not any(ctx.answers[a] for a in own):
-            silent.append(node["name"])
-    return silent
-
-
-def _who(ctx, mac):
-    node = ctx.node_of_mac(mac)
-    return ("node %s" % node["name"]) if node else "not a node of the site"
-
-
-def _bgp_advertised(ctx, address):
-    route = (ctx.routes.get(address) or {}).get("parsed")
-    router = (ctx.routes.get(address) or {}).get("router")
-    if route is None:
-        return _step(2, "skipped", "%s: the router's routes were not read (no router in the plan)" % address)
-    if "error" in route:
-        return _step(2, "failed", "router %s: %s" % (router, route["error"]),
-                     ["is FRR running on %s? vtysh -c 'show bgp summary'" % router], cause="router")
-    hints = _session_hints(ctx, router)
-    if not route["present"]:
-        return _step(2, "failed", "router %s has no route to %s" % (router, R.host_prefix(address)),
-                     hints + _speaker_hints(ctx, None), cause="no_route")
-    if not route["installed"]:
-        return _step(2, "failed", "router %s has a %s route to %s but it is not installed (FIB)"
-                     % (router, route["protocol"], R.host_prefix(address)), hints, cause="not_installed")
-    strangers = [h for h in route["next_hops"] if ctx.node_of_address(h) is None]
-    if strangers:
-        return _step(2, "failed", "router %s routes %s via %s, which %s no node of site %s" % (
-            router, R.host_prefix(address), ", ".join(strangers), "is" if len(strangers) == 1 else "are",
-            ctx.site), hints, cause="foreign_next_hop")
-    names = [ctx.node_of_address(h)["name"] for h in route["next_hops"]]
-    expected = _bgp_expected(ctx)
-    missing = [n for n in expected if n not in names]
-    detail = "router %s routes %s via %s" % (router, R.host_prefix(address),
-                                             ", ".join("%s (%s)" % p for p in zip(route["next_hops"], names)))
-    if missing:
-        detail += "; not via %s (eligible: fewer paths, no failure)" % ", ".join(missing)
-    return _step(2, "ok", detail)
-
-
-def _bgp_expected(ctx):
-    """Nodes that should be next hops: Ready, not excluded; with externalTrafficPolicy Local only
-    those with a ready local endpoint."""
-    nodes = [n for n in ctx.nodes if n["ready"] and not n["excluded"]]
-    if ctx.local:
-        nodes = [n for n in nodes if n["name"] in ctx.endpoints["ready_nodes"]]
-    return [n["name"] for n in nodes]
-
-
-def _session_hints(ctx, router):
-    peers = ctx.sessions.get(router)
-    if not peers:
-        return ["vtysh -c 'show bgp summary' on %s" % router]
-    if "error" in peers:
-        return [peers["error"]]
-    states = []
-    for address, peer in sorted(peers.items()):
-        node = ctx.node_of_address(address)
-        states.append("%s%s %s (%d prefixes)" % (address, " (%s)" % node["name"] if node else "",
-                                                 peer["state"], peer["prefixes"]))
-    return ["BGP sessions on %s: %s" % (router, "; ".join(states))]
-
-
-# -- step 3: the node receives the traffic ----------------------------------------------------------
-
-def step_node(ctx, advertised):
-    if advertised.get("cause") == "node_unreachable":
-        owner = ctx.owner["node"] if ctx.owner else None
-        silent = _silent_all(ctx)
-        who = ("node %s" % owner) if owner else "no node of the site (%s)" % ", ".join(silent)
-        return _step(3, "failed", "%s does not answer ARP/NDP for its own address either: it is "
-                     "cut off from the LAN" % who,
-                     ["is the LAN link of %s up? ip link on the node; the switch port" % (owner or "the nodes"),
-                      "kubectl get nodes (NotReady follows within the node monitor grace period)"],
-                     cause="node_unreachable")
-    if not ctx.connects:
-        return _step(3, "skipped", "no TCP connection was tried (no LAN host, or no TCP port)")
-    failed = [c for c in ctx.connects if not c.get("ok")]
-    if not failed:
-        return _step(3, "ok", "TCP %s open from %s" % (
-            ", ".join("%s:%s" % (_host(c["address"]), c["port"]) for c in ctx.connects),
-            ", ".join(sorted(set(str(c["host"]) for c in ctx.connects)))))
-    first = failed[0]
-    target = "%s:%s" % (_host(first["address"]), first["port"])
-    explain = {
-        "refused": "the node answered with a reset: nothing accepts port %s there (kube-proxy has "
-                   "no rule for it, or the Service has no endpoint)" % first["port"],
-        "timeout": "no answer: a firewall on the node or on the way drops it, or kube-proxy has "
-                   "not programmed the VIP",
-        "unreachable": "the LAN host could not resolve the VIP (no ARP/NDP answer)",
-        "no route": "the LAN host has no route to the VIP",
-    }.get(first["error"], first.get("detail") or "failed")
-    node = (ctx.owner or {}).get("node") or "the announcing node"
-    return _step(3, "failed", "TCP to %s from %s: %s (%s)" % (target, first["host"], first["error"], explain), [
-        "kube-proxy on %s: kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide" % node,
-        "the node's firewall (nft list ruleset / iptables-save) for %s" % target],
-        cause=first["error"])
-
-
-def _silent_all(ctx):
-    silent = []
-    for address in ctx.ips:
-        silent.extend(n for n in _silent_nodes(ctx, address) if n not in silent)
-    return silent
-
-
-def _host(address):
-    return "[%s]" % address if ":" in str(address) else str(address)
 
 
 # -- step 4: endpoints -----------------------------------------------------------------------------------
@@ -509,6 +193,15 @@ def diagnose(facts):
     return _result(ctx, steps, broken)
 
 
+def _lines(steps, broken):
+    """One line per step, the way diagnose.yml prints them."""
+    lines = []
+    for step in steps:
+        mark = "BROKEN" if broken is not None and step["step"] == broken["step"] else step["status"]
+        lines.append("%d. %s: %s - %s" % (step["step"], step["title"], mark, step["detail"]))
+    return lines
+
+
 def _result(ctx, steps, broken):
     prefix = "site %s, Service %s" % (ctx.site, ctx.key)
     if broken is None:
@@ -517,11 +210,12 @@ def _result(ctx, steps, broken):
         if skipped:
             message += " (not checked: %s)" % ", ".join("step %d %s" % (s["step"], s["name"]) for s in skipped)
         return {"service": ctx.key, "site": ctx.site, "ok": True, "broken_step": None, "broken": None,
-                "message": message, "hints": [], "steps": steps, "vips": ctx.ips}
+                "message": message, "hints": [], "steps": steps, "vips": ctx.ips,
+                "lines": _lines(steps, None)}
     message = "%s: the path breaks at step %d (%s): %s" % (prefix, broken["step"], broken["title"],
                                                           broken["detail"])
     if broken["hints"]:
         message += ". Look at: " + "; ".join(broken["hints"])
     return {"service": ctx.key, "site": ctx.site, "ok": False, "broken_step": broken["step"],
             "broken": broken["name"], "message": message, "hints": broken["hints"], "steps": steps,
-            "vips": ctx.ips}
+            "vips": ctx.ips, "lines": _lines(steps, broken)}

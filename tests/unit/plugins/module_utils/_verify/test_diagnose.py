@@ -15,12 +15,24 @@ import yaml
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify.diagnose import diagnose
 
 with open(os.path.join(os.path.dirname(__file__), "test_diagnose.yml")) as _f:
-    CASES = yaml.safe_load(_f)["cases"]
+    DATA = yaml.safe_load(_f)
+CASES = DATA["cases"]
+
+
+def facts_of(case):
+    """The case's base facts with its replacements (`with`, `service_with`, `reach_with`)."""
+    facts = dict(DATA[case.get("from", "base")])
+    if "service_with" in case:
+        facts["service"] = dict(facts["service"], **case["service_with"])
+    if "reach_with" in case:
+        facts["reach"] = [dict(facts["reach"][0], **case["reach_with"])]
+    facts.update(case.get("with") or {})
+    return facts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_diagnosis(case):
-    found = diagnose(case["facts"])
+    found = diagnose(facts_of(case))
     assert found["ok"] is case.get("ok", False), found["message"]
     assert found["broken_step"] == case.get("broken_step"), found["message"]
     if "broken" in case:
