@@ -31,7 +31,7 @@ options:
   resolve:
     description:
       - Addresses to resolve (VIPs, and node addresses to learn their MACs).
-      - An address outside every subnet of this host's interface is skipped, with the reason.
+      - An address outside every subnet of this host's interface is not resolved, and RV(unresolved) says why.
       - Needs root or CAP_NET_RAW and the C(ip) command.
     type: list
     elements: str
@@ -126,7 +126,7 @@ answers:
   returned: always
   type: dict
   sample: {"198.51.100.200": ["02:00:5e:10:00:0c"], "198.51.100.11": ["02:00:5e:10:00:0b"]}
-skipped:
+unresolved:
   description: Addresses not resolved, with the reason.
   returned: always
   type: dict
@@ -165,14 +165,14 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify.facts i
 
 def run(params, links, resolver=reach.resolve, connector=reach.connect, getter=reach.http_get):
     """The checks; ``resolver``, ``connector`` and ``getter`` are replaced in the tests."""
-    result = {"changed": False, "interface": None, "answers": {}, "skipped": {}}
+    result = {"changed": False, "interface": None, "answers": {}, "unresolved": {}}
     if params["resolve"]:
         try:
             found = resolver(links, params["resolve"], interface=params["interface"],
                              retries=params["resolve_retries"], timeout=params["resolve_timeout"])
         except ProbeError as exc:  # raw sockets refused (not root), a vanished link
             found = {"interface": params["interface"], "answers": {},
-                     "skipped": dict((a, str(exc)) for a in params["resolve"])}
+                     "unresolved": dict((a, str(exc)) for a in params["resolve"])}
         result.update(found)
     result["connects"] = [connector(c["address"], c["port"], params["timeout"])
                           for c in params["connect"]]

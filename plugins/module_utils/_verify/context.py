@@ -57,12 +57,12 @@ class Context:
         self.endpoints = F.endpoints(facts.get("endpoint_slices"))
         self.owner = F.l2_owner(facts.get("l2_statuses"), self.svc) if self.svc else None
         self.local = F._get(self.svc, "spec", "externalTrafficPolicy") == "Local"
-        self.answers, self.skipped, self.connects, self.gets, self.probed_from = {}, {}, [], [], {}
+        self.answers, self.unresolved, self.connects, self.gets, self.probed_from = {}, {}, [], [], {}
         for result in facts.get("reach") or []:
             for address, macs in (result.get("answers") or {}).items():
                 self.answers[address] = [m.lower() for m in macs]
                 self.probed_from[address] = result.get("host")
-            self.skipped.update(result.get("skipped") or {})
+            self.unresolved.update(result.get("unresolved") or {})
             for item in result.get("connects") or []:
                 self.connects.append(dict(item, host=result.get("host")))
             for item in result.get("http") or []:

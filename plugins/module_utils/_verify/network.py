@@ -72,8 +72,8 @@ def _pod_ready(pod):
 
 
 def _l2_advertised(ctx, address):
-    if address in ctx.skipped:
-        return _step(2, "skipped", "%s not resolved: %s" % (address, ctx.skipped[address]))
+    if address in ctx.unresolved:
+        return _step(2, "skipped", "%s not resolved: %s" % (address, ctx.unresolved[address]))
     if address not in ctx.answers:
         return _step(2, "skipped", "%s: no LAN host checked ARP/NDP (exposure_verify.client_host)" % address)
     proto = "NDP" if ":" in address else "ARP"

@@ -103,7 +103,7 @@ def source_addresses(link, targets):
 
 def resolve(links, addresses, interface=None, transport_factory=ResolveTransport,
             retries=2, interval=0.2, timeout=0.5):
-    """Ask who has each address; return ``{interface, answers: {ip: [macs]}, skipped: {ip: why}}``.
+    """Ask who has each address; return ``{interface, answers: {ip: [macs]}, unresolved: {ip: why}}``.
 
     ``links`` come from ``_probe.parse_links``. An address outside every subnet of the chosen
     interface, or of a family the interface has no address of, is skipped with the reason; one
@@ -117,22 +117,22 @@ def resolve(links, addresses, interface=None, transport_factory=ResolveTransport
         if value not in wanted:
             wanted.append(value)
     if not wanted:
-        return {"interface": interface, "answers": {}, "skipped": {}}
+        return {"interface": interface, "answers": {}, "unresolved": {}}
     try:
         name, held = choose_interface(links, dict((a, None) for a in wanted), interface)
     except ProbeError:
         if interface is not None:
             raise
         why = "no interface of this host has a subnet holding it (the host is not on its LAN)"
-        return {"interface": None, "answers": {}, "skipped": dict((str(a), why) for a in wanted)}
+        return {"interface": None, "answers": {}, "unresolved": dict((str(a), why) for a in wanted)}
     link = next((l for l in links if l["name"] == name), {"name": name, "networks": []})
     sources = source_addresses(link, wanted)
-    skipped, targets = {}, {}
+    unresolved, targets = {}, {}
     for address in wanted:
         if address.version not in sources:
-            skipped[str(address)] = "%s has no IPv%d address" % (name, address.version)
+            unresolved[str(address)] = "%s has no IPv%d address" % (name, address.version)
         elif not any(address in n.network for n in link["networks"] if n.version == address.version):
-            skipped[str(address)] = "not on a subnet of %s (not on-link from this host)" % name
+            unresolved[str(address)] = "not on a subnet of %s (not on-link from this host)" % name
         elif address not in held:
             targets[address] = None
     answers = {}
@@ -149,7 +149,7 @@ def resolve(links, addresses, interface=None, transport_factory=ResolveTransport
         answers[str(address)] = [own or "this host"]
     for address in targets:
         answers.setdefault(str(address), [])
-    return {"interface": name, "answers": answers, "skipped": skipped}
+    return {"interface": name, "answers": answers, "unresolved": unresolved}
 
 
 # -- TCP and HTTP ------------------------------------------------------------------------------------

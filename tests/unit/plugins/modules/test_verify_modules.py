@@ -60,7 +60,7 @@ def vip_params(**changes):
 
 def test_vip_check_ok_needs_every_answer_connection_and_expected_answer():
     def resolver(links, addresses, interface, retries, timeout):
-        return {"interface": "eth0", "answers": {"198.51.100.200": ["02:00:5e:10:00:0c"]}, "skipped": {}}
+        return {"interface": "eth0", "answers": {"198.51.100.200": ["02:00:5e:10:00:0c"]}, "unresolved": {}}
 
     def connector(address, port, timeout):
         return {"address": address, "port": port, "ok": True, "error": None}
@@ -82,7 +82,7 @@ def test_vip_check_without_raw_sockets_reports_instead_of_failing():
 
     found = vip_check.run(vip_params(resolve=["198.51.100.200"]), [], resolver)
     assert found["answers"] == {}
-    assert "CAP_NET_RAW" in found["skipped"]["198.51.100.200"]
+    assert "CAP_NET_RAW" in found["unresolved"]["198.51.100.200"]
 
 
 def test_vip_check_refuses_what_is_not_an_address(monkeypatch):

@@ -92,13 +92,13 @@ def test_resolve_reports_answers_silence_own_addresses_and_what_is_not_on_link()
     assert Wire.last.versions == [4]
     assert found["answers"] == {"198.51.100.200": [NODE2], "198.51.100.12": [NODE2], "198.51.100.13": [],
                                 "198.51.100.3": ["02:00:5e:10:00:03"]}
-    assert found["skipped"] == {"203.0.113.5": "not on a subnet of eth0 (not on-link from this host)"}
+    assert found["unresolved"] == {"203.0.113.5": "not on a subnet of eth0 (not on-link from this host)"}
 
 
 def test_resolve_from_a_host_on_another_lan_skips_everything():
     found = reach.resolve(LINKS, ["192.0.2.10"], transport_factory=Wire)
     assert found["answers"] == {}
-    assert "not on its LAN" in found["skipped"]["192.0.2.10"]
+    assert "not on its LAN" in found["unresolved"]["192.0.2.10"]
 
 
 def test_resolve_rejects_what_is_not_an_address():
