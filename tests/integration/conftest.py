@@ -20,12 +20,18 @@ from ansible_runner import AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
 # The whole site playbook leaves the lab changed (as an operator's run would): it runs after
-# every test that expects the lab's starting state, and before the lab is taken down.
-AFTER_OTHERS = "site/test_site_playbook.py"
+# every test that expects the lab's starting state, and before the lab is taken down. Then, in
+# this order, the tests that need the converged site: the run as AWX runs it (ansible-runner),
+# and the diagnosis, which breaks one step at a time and restores it.
+AFTER_OTHERS = ("site/test_site_playbook.py", "awx/test_ansible_runner.py", "site/test_diagnose.py")
+
+
+def _after_others_rank(nodeid: str) -> int:
+    return next((rank for rank, name in enumerate(AFTER_OTHERS, 1) if name in nodeid), 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: (LAST in item.nodeid, AFTER_OTHERS in item.nodeid))
+    items.sort(key=lambda item: (LAST in item.nodeid, _after_others_rank(item.nodeid)))
 
 
 @pytest.fixture(scope="session")
