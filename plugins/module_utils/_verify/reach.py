@@ -125,7 +125,7 @@ def resolve(links, addresses, interface=None, transport_factory=ResolveTransport
             raise
         why = "no interface of this host has a subnet holding it (the host is not on its LAN)"
         return {"interface": None, "answers": {}, "unresolved": dict((str(a), why) for a in wanted)}
-    link = next((l for l in links if l["name"] == name), {"name": name, "networks": []})
+    link = next((item for item in links if item["name"] == name), {"name": name, "networks": []})
     sources = source_addresses(link, wanted)
     unresolved, targets = {}, {}
     for address in wanted:

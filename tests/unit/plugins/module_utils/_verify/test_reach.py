@@ -21,7 +21,8 @@ A = ipaddress.ip_address
 MAC = b"\x02\x00\x5e\x10\x00\x03"
 NODE2 = "02:00:5e:10:00:0c"
 LINKS = parse_links([
-    {"ifname": "lo", "address": "00:00:00:00:00:00", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
+    {"ifname": "lo", "address": "00:00:00:00:00:00",
+     "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
     {"ifname": "eth0", "address": "02:00:5e:10:00:03", "addr_info": [
         {"family": "inet", "local": "198.51.100.3", "prefixlen": 24},
         {"family": "inet6", "local": "2001:db8:100::3", "prefixlen": 64},

@@ -33,8 +33,9 @@ def test_targets(case):
 @pytest.mark.parametrize("case", CASES["target_errors"], ids=_ids(CASES["target_errors"]))
 def test_target_errors(case):
     plan = dict(CASES["plan"], verify={"services": case["services"]})
-    with pytest.raises(targets.TargetError, match=r"site lab: " + case["error"].replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(targets.TargetError) as exc:
         targets.verify_targets(plan)
+    assert "site lab: " + case["error"] in str(exc.value)
 
 
 @pytest.mark.parametrize("case", CASES["checks"], ids=_ids(CASES["checks"]))
