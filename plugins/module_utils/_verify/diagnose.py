@@ -37,6 +37,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify.network
     step_node,
 )
 
+
 # -- step 1: allocation ----------------------------------------------------------------------------
 
 def step_allocation(ctx):
@@ -212,8 +213,8 @@ def _result(ctx, steps, broken):
         return {"service": ctx.key, "site": ctx.site, "ok": True, "broken_step": None, "broken": None,
                 "message": message, "hints": [], "steps": steps, "vips": ctx.ips,
                 "lines": _lines(steps, None)}
-    message = "%s: the path breaks at step %d (%s): %s" % (prefix, broken["step"], broken["title"],
-                                                          broken["detail"])
+    message = "%s: the path breaks at step %d (%s): %s" % (
+        prefix, broken["step"], broken["title"], broken["detail"])
     if broken["hints"]:
         message += ". Look at: " + "; ".join(broken["hints"])
     return {"service": ctx.key, "site": ctx.site, "ok": False, "broken_step": broken["step"],

@@ -106,8 +106,8 @@ def _lines(site, pools, vips, sessions):
             note = " (no IPAddressPool in the cluster; counted from the Services)"
         elif row["counted"]:
             note = " (the pool has no status; counted from the Services)"
-        lines.append("| %s | %s | %d | %d%s | %s |" % (row["name"], row["announce"], row["used"],
-                                                         row["free"], note, ", ".join(row["vips"]) or "-"))
+        lines.append("| %s | %s | %d | %d%s | %s |" % (
+            row["name"], row["announce"], row["used"], row["free"], note, ", ".join(row["vips"]) or "-"))
     lines += ["", "| VIP | Services | Pool | Announced by |", "|---|---|---|---|"]
     for row in vips:
         lines.append("| %s | %s | %s | %s |" % (

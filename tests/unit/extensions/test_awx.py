@@ -72,7 +72,7 @@ def test_credential_type_is_well_formed(name, ctype):
 
 def test_injected_variables_are_exactly_those_read():
     injected = set()
-    for _, ctype in CREDENTIAL_TYPES:
+    for file_name, ctype in CREDENTIAL_TYPES:
         injected |= set(ctype["injectors"].get("env", {}))
     assert injected == READ_FROM_ENVIRONMENT
     sources = _sources()
@@ -84,7 +84,7 @@ def test_injected_variables_are_exactly_those_read():
 @pytest.mark.parametrize("name,template", JOB_TEMPLATES, ids=[t[0] for t in JOB_TEMPLATES])
 def test_job_template_names_what_exists(name, template):
     assert os.path.exists(os.path.join(ROOT, template["playbook"]))
-    types = set(c["name"] for _, c in CREDENTIAL_TYPES) | set(["Machine"])
+    types = set(ctype["name"] for file_name, ctype in CREDENTIAL_TYPES) | set(["Machine"])
     assert set(template["credential_types"]) <= types
     known = _sources() + open(os.path.join(ROOT, template["playbook"])).read()
     for question in template["survey_spec"]["spec"]:
