@@ -173,6 +173,19 @@ build: $(STAMP_MAIN) $(STAMP_CORE219) ## Build the tarball into build/ and prove
 integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the lab (tests/integration)
 	$(VENV)/bin/pytest tests/integration -v
 
+# Molecule's scenarios (extensions/molecule: layer2, bgp, multi_site), each on a fresh lab:
+# create brings it up, converge runs playbooks/site.yml, idempotence reruns it (changed=0),
+# verify runs the verify stage, destroy takes the lab down. Molecule calls ansible-playbook by
+# name: a wrapper first on PATH hands each run the lab's secrets (.ci/molecule-ansible-playbook).
+MOLECULE_BIN := $(TREES)/molecule-bin
+MOLECULE_ARGS ?= --all
+.PHONY: molecule
+molecule: $(STAMP_MAIN) $(COLLECTION_LINK) ## Molecule scenarios layer2, bgp, multi_site against the lab (extensions/molecule)
+	mkdir -p $(MOLECULE_BIN)
+	ln -sfn $(CURDIR)/.ci/molecule-ansible-playbook $(MOLECULE_BIN)/ansible-playbook
+	EXPOSURE_ANSIBLE_PLAYBOOK=$(abspath $(VENV))/bin/ansible-playbook PATH=$(MOLECULE_BIN):$(PATH) \
+	  $(VENV)/bin/molecule test $(MOLECULE_ARGS)
+
 .PHONY: test
 test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit lab-unit runtime build integration (timed)
 	@.ci/timed deps venv lint sanity unit lab-unit runtime build integration

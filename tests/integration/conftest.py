@@ -20,9 +20,12 @@ from ansible_runner import AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
 # The whole site playbook leaves the lab changed (as an operator's run would): it runs after
-# every test that expects the lab's starting state, and before the lab is taken down; the
-# secrets run (which changes the router's BGP password) runs after it.
-AFTER_OTHERS = ("site/test_site_playbook.py", "site/test_site_secrets.py")
+# every test that expects the lab's starting state, and before the lab is taken down. Then, in
+# this order, the tests that need the converged site: the run as AWX runs it (ansible-runner),
+# the diagnosis (which breaks one step at a time and restores it) and the secrets run (which
+# changes the router's BGP password).
+AFTER_OTHERS = ("site/test_site_playbook.py", "awx/test_ansible_runner.py",
+                "site/test_diagnose.py", "site/test_site_secrets.py")
 
 
 def _rank(item: pytest.Item) -> int:

@@ -32,7 +32,7 @@ CASES = yaml.safe_load((REPO / "tests/unit/plugins/module_utils/_site/test_site_
 BAD = [case for case in CASES["bad"] if case.get("inventory", True)]
 DNSMASQ_DIR = Path("/run/exposure-lab/dnsmasq")
 ROLE = "baremetal.exposure.address_plan : "
-SITE_HOSTS = ["node1", "node2", "node3", "router1", "kea1", "dnsmasq1"]
+SITE_HOSTS = ["node1", "node2", "node3", "router1", "kea1", "dnsmasq1", "client1"]
 
 
 def site_vars(case: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def test_a_playbook_runs_in_every_lab_namespace(lab: Lab, ansible: AnsibleRunner
     assert result.rc == 0, result.stdout + result.stderr
     addresses = result.task_results("Read the LAN address")
     lab_host_of = {"node1": "node1", "node2": "node2", "node3": "node3", "router1": "router",
-                   "kea1": "dhcp", "dnsmasq1": "dnsmasq"}
+                   "kea1": "dhcp", "dnsmasq1": "dnsmasq", "client1": "client"}
     assert set(addresses) == set(lab_host_of)
     for host, res in addresses.items():
         assert f" {lab.config.host(lab_host_of[host]).ipv4}/24 " in res["stdout"], host
