@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".collections"))
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe import (  # noqa: E402
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import (  # noqa: E402
     parse_links,
 )
 from ansible_collections.baremetal.exposure.plugins.modules import address_probe  # noqa: E402
