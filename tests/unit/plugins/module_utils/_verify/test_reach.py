@@ -14,7 +14,7 @@ import socket
 import pytest
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._probe import packet as pkt
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe import parse_links
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import parse_links
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify import reach
 
 A = ipaddress.ip_address
