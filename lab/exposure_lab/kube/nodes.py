@@ -119,6 +119,11 @@ class KubeNodes:
         """Forwarding on, a route to every other node's pods (host-gw), and masquerading for pod
         traffic that leaves the pod network (the apiserver, the LAN)."""
         lab.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], netns=node.netns)
+        # The Service CIDRs on the LAN device: with no default route (nothing leaves the lab),
+        # a ClusterIP would be "network unreachable" for the node's own processes (kubelet,
+        # host-network pods such as the speaker) before kube-proxy's DNAT could rewrite it.
+        for cidr in (node_files.SERVICE_CIDR_V4, node_files.SERVICE_CIDR_V6):
+            lab.run(["ip", "route", "replace", cidr, "dev", "eth0"], netns=node.netns)
         for other_index, other in enumerate(lab.config.node_hosts, 1):
             if other.name != node.name and other.ipv4:
                 lab.run(["ip", "route", "replace", node_files.pod_cidr(other_index), "via",

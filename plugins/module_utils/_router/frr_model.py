@@ -60,7 +60,8 @@ def line_key(context, line):
         afi = af_match.group(1)
     if afi is None and line.startswith("bgp router-id "):
         return ("router-id",), None
-    if afi is not None and line.startswith("maximum-paths "):
+    if afi is not None and line.startswith("maximum-paths ") and line.split()[1].isdigit():
+        # eBGP multipath only; `maximum-paths ibgp N` is the router's own, not modelled.
         return ("maximum-paths", afi), None
     match = _RE_NEIGHBOR.match(line)
     if match:
@@ -205,7 +206,9 @@ def _parse_neighbor(config, groups, afi, name, attribute, rest):
             peer[attribute] = rest
         elif attribute == "ebgp-multihop":
             peer["ebgp_multihop"] = int(rest or 255)
-        elif attribute == "timers" and rest and len(rest.split()) == 2:
+        elif attribute == "timers" and rest and len(rest.split()) == 2 \
+                and all(word.isdigit() for word in rest.split()):
+            # `timers KEEPALIVE HOLDTIME` only: `timers connect N` is not modelled.
             keepalive, holdtime = rest.split()
             peer["timers"] = {"keepalive": int(keepalive), "holdtime": int(holdtime)}
         elif attribute == "bfd" and not rest:

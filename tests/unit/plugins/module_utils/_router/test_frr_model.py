@@ -56,3 +56,18 @@ def test_text_round_trip_keeps_empty_blocks():
     text = "route-map X deny 100\nexit\nrouter bgp 1\n address-family ipv6 unicast\n" \
            "  maximum-paths 2\n exit-address-family\nexit\n"
     assert frr_text.render_text(frr_text.parse_text(text)) == text
+
+
+def test_foreign_neighbor_lines_it_does_not_model_are_skipped():
+    """A router's own neighbours may carry settings the module does not model (the lab router
+    held `timers connect 1` from a test): parsing keeps going instead of failing the run."""
+    text = ("router bgp 64512\n neighbor 192.0.2.9 remote-as 65000\n"
+            " neighbor 192.0.2.9 timers connect 1\n neighbor 192.0.2.9 timers 3 9\n"
+            " address-family ipv4 unicast\n  maximum-paths 8\n  maximum-paths ibgp 8\n"
+            " exit-address-family\nexit\n")
+    parsed = frr_model.parse(text)
+    (neighbor,) = parsed["neighbors"]
+    assert neighbor["timers"] == {"keepalive": 3, "holdtime": 9}
+    assert parsed["address_families"] == [{"afi": "ipv4", "maximum_paths": 8}]
+    assert frr_model.line_key(("router bgp 64512", " address-family ipv4 unicast"),
+                              "maximum-paths ibgp 8") is None
