@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     p_status = sub.add_parser("status", help="what runs where")
     p_status.add_argument("--json", action="store_true")
     sub.add_parser("env", help="print the lab's connection settings as shell exports")
+    sub.add_parser("demo", help="site.yml on the lab, the ingress VIP, a curl through it, a "
+                                "second run at changed=0 (needs `up` first)")
     p_restart = sub.add_parser("restart", help="restart one service (e.g. dnsmasq)")
     p_restart.add_argument("service", choices=services.ALL)
     args = parser.parse_args(argv)
@@ -73,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "env":
             for key, value in sorted(lifecycle.environment(config).items()):
                 print(f"export {key}={shlex.quote(value)}")
+        elif args.command == "demo":
+            from .demo import run as run_demo
+
+            return run_demo(config)
         elif args.command == "restart":
             lifecycle.restart(config, args.service)
     except LabError as exc:

@@ -133,7 +133,7 @@ def test_lab_site_plan(ansible: AnsibleRunner, tmp_path: Path) -> None:
     assert plan["ipam"]["url"] == lab_env["NETBOX_API"] and plan["ipam"]["token_set"] is True
     assert plan["bgp"]["router_asn"] == 64512 and plan["bgp"]["routers"] == [
         {"name": "router1", "addresses": ["198.51.100.1"], "router_id": "198.51.100.1"}]
-    assert plan["ingress"]["pool"] == "ingress" and plan["verify"]["client_host"] == "node1"
+    assert plan["ingress"]["pool"] == "ingress" and plan["verify"]["client_host"] == "client1"
     text = json.dumps(plan)
     for secret in (lab_env["KEA_API_PASSWORD"], lab_env["NETBOX_TOKEN"]):
         assert secret not in text and secret not in result.stdout + result.stderr
