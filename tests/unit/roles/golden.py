@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import importlib.util
 import os
 import sys
 
@@ -31,9 +32,16 @@ import yaml
 # Not os.path.realpath: through the collection link, render.py must find the collection there.
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, HERE)
 
-import test_role_templates as cases  # noqa: E402 (needs HERE on sys.path)
+
+def _load_cases():
+    """test_role_templates (REQUESTS, GOLDEN, render), loaded from its file: this script is no
+    package member."""
+    spec = importlib.util.spec_from_file_location(
+        "test_role_templates", os.path.join(HERE, "test_role_templates.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 COLLECTION_LABELS = ("app.kubernetes.io/managed-by", "baremetal.exposure/site")
 GOLDEN_HEADER = {
@@ -120,6 +128,7 @@ def dump(header, docs):
 
 
 def main():
+    cases = _load_cases()
     requests = [r for r in cases.REQUESTS if r["key"] in cases.GOLDEN]
     rendered = cases.render(requests, script=os.path.join(HERE, "render.py"))
     failed = dict((k, v) for k, v in rendered.items() if isinstance(v, dict) and "error" in v)

@@ -161,7 +161,7 @@ def test_hostile_strings_stay_values(rendered):
     pod = [o for o in objects if o["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert sorted(pod) == ["containers", "dnsPolicy", "hostNetwork", "serviceAccountName",
-                           "terminationGracePeriodSeconds", "tolerations"]
+                           "terminationGracePeriodSeconds", "tolerations", "volumes"]
     assert container["image"] == plan["load_balancer"]["image"]
     assert "--interface=eth0\n- --kubeconfig=/etc/shadow" in container["args"]
     assert not any(a.startswith("--kubeconfig") for a in container["args"])
