@@ -149,8 +149,16 @@ runtime: $(STAMP_MAIN) ## The baremetal-lb package: mypy --strict, import-linter
 
 # Golden files are rewritten only here, never by a test run: review `git diff` afterwards.
 .PHONY: golden
-golden: $(STAMP_MAIN) ## Rewrite the runtime's golden files (FRR renderings, printed ConfigMap imports)
+golden: $(STAMP_MAIN) deploy-manifests ## Rewrite every golden file: the runtime's (FRR renderings, printed ConfigMap imports), and deploy-manifests
 	cd runtime && ../$(VENV)/bin/python tests/golden.py
+
+# The roles' templates rendered as a play renders them (through the collection link, so that
+# the collection is found as baremetal.exposure): the golden files of tests/unit/roles/golden/,
+# and runtime/deploy/baremetal-lb.yaml and speaker-bgp.yaml (the load_balancer role's layer-2
+# and BGP renderings without the collection's labels). The template is their only source.
+.PHONY: deploy-manifests
+deploy-manifests: $(STAMP_MAIN) $(COLLECTION_LINK) ## Rewrite runtime/deploy/*.yaml and the roles' golden manifests from the templates
+	$(VENV)/bin/python $(COLLECTION_LINK)/tests/unit/roles/golden.py
 
 # The lab's own unit tests (node files, image keys, archives, cache): they start no daemon.
 .PHONY: lab-unit

@@ -27,10 +27,11 @@ PART_OF = "app.kubernetes.io/part-of"
 OUR_PART_OF = "baremetal-lb"
 # The metallb.io CRDs this collection serves (roles/load_balancer/files/crds).
 OUR_CRDS = ["bfdprofiles.metallb.io", "bgpadvertisements.metallb.io", "bgppeers.metallb.io",
-            "communities.metallb.io", "ipaddresspools.metallb.io", "l2advertisements.metallb.io",
+            "communities.metallb.io", "configurationstates.metallb.io",
+            "ipaddresspools.metallb.io", "l2advertisements.metallb.io",
             "servicel2statuses.metallb.io"]
 # MetalLB's own CRDs that we do not serve: left alone, mentioned after a migration.
-METALLB_ONLY_CRDS = ["addresspools.metallb.io", "configurationstates.metallb.io"]
+METALLB_ONLY_CRDS = ["addresspools.metallb.io"]
 OTHER_CRDS = {
     "ciliumloadbalancerippools.cilium.io": "Cilium LB-IPAM",
     "servicegroups.purelb.io": "PureLB",

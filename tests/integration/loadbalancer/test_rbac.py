@@ -1,7 +1,8 @@
 """runtime/deploy/baremetal-lb.yaml grants enough and no more: the controller and a speaker run
 with nothing but their ServiceAccount tokens and do their whole job (no 403 anywhere). With
-speaker-bgp.yaml's Role, a BGP speaker reads the password Secret its BGPPeer names, by name
-(resourceNames), and nothing else."""
+speaker-bgp.yaml's Role (which replaces the layer-2 one), a BGP speaker reads the password
+Secret its BGPPeer names, by name (resourceNames), and nothing else. Both files are the
+load_balancer role's template rendered (`make deploy-manifests`)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,21 @@ DEPLOY_BGP = DEPLOY.with_name("speaker-bgp.yaml")
 RBAC_KINDS = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 
 
-def _rbac(namespace: str, suffix: str) -> list[dict[str, Any]]:
-    """The deploy files' RBAC, moved to `namespace`; cluster-wide names get `suffix`."""
-    docs = [d for path in (DEPLOY, DEPLOY_BGP) for d in yaml.safe_load_all(path.read_text())
-            if d and d["kind"] in RBAC_KINDS]
+def _bgp_password_secret() -> str:
+    """The Secret name speaker-bgp.yaml lets the speaker list and watch (the role's
+    bgp_password_secret)."""
+    (name,) = [n for d in yaml.safe_load_all(DEPLOY_BGP.read_text()) if d and d["kind"] == "Role"
+               for rule in d["rules"] if "secrets" in rule["resources"]
+               and rule["verbs"] == ["list", "watch"] for n in rule["resourceNames"]]
+    return str(name)
+
+
+def _rbac(namespace: str, suffix: str, paths: tuple[Path, ...]) -> list[dict[str, Any]]:
+    """The RBAC of the deploy files, a later file's object replacing an earlier one of the same
+    kind and name, moved to `namespace`; cluster-wide names get `suffix`."""
+    merged = {(d["kind"], d["metadata"]["name"]): d for path in paths
+              for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] in RBAC_KINDS}
+    docs = list(merged.values())
     result = []
     for doc in copy.deepcopy(docs):
         meta = doc["metadata"]
@@ -58,8 +70,19 @@ def _token_kubeconfig(cluster: Cluster, admin_kubeconfig: str, namespace: str, a
 
 @pytest.fixture
 def rbac(cluster: Cluster, kube_api: Any) -> Iterator[str]:
+    """The layer-2 RBAC (baremetal-lb.yaml) in a namespace of its own."""
+    yield from _install(cluster, kube_api, (DEPLOY,))
+
+
+@pytest.fixture
+def rbac_bgp(cluster: Cluster, kube_api: Any) -> Iterator[str]:
+    """The BGP RBAC: baremetal-lb.yaml, then speaker-bgp.yaml."""
+    yield from _install(cluster, kube_api, (DEPLOY, DEPLOY_BGP))
+
+
+def _install(cluster: Cluster, kube_api: Any, paths: tuple[Path, ...]) -> Iterator[str]:
     namespace = cluster.namespace("pools")
-    docs = _rbac(namespace, cluster.run_id)
+    docs = _rbac(namespace, cluster.run_id, paths)
     dynamic = __import__("kubernetes").dynamic.DynamicClient(kube_api)
     created = []
     try:
@@ -124,17 +147,18 @@ def test_controller_and_speaker_work_with_their_rbac_only(
 
 
 def test_a_bgp_speaker_reads_its_password_secret_by_name(
-        cluster: Cluster, rbac: str, kubeconfig: str, tmp_path: Path) -> None:
-    """speaker-bgp.yaml grants get/list/watch on the Secret `bgp-password` only: the speaker
-    lists and watches it with a metadata.name field selector, which the apiserver authorizes
-    against resourceNames. FRR is not running here: the engine's applies fail and are retried,
-    which does not matter for what is read."""
-    pools = rbac
+        cluster: Cluster, rbac_bgp: str, kubeconfig: str, tmp_path: Path) -> None:
+    """speaker-bgp.yaml grants list/watch on the BGP password Secret only: the speaker lists
+    and watches it with a metadata.name field selector, which the apiserver authorizes against
+    resourceNames. FRR is not running here: the engine's applies fail and are retried, which
+    does not matter for what is read."""
+    pools = rbac_bgp
+    password_secret = _bgp_password_secret()
     cluster.core.create_namespaced_secret(pools, {
         "metadata": {"name": "baremetal-lb-heartbeat"},
         "stringData": {"key": secrets.token_hex(32)}})
     cluster.core.create_namespaced_secret(pools, {
-        "metadata": {"name": "bgp-password"}, "type": "kubernetes.io/basic-auth",
+        "metadata": {"name": password_secret}, "type": "kubernetes.io/basic-auth",
         "stringData": {"password": "by-name-only"}})
     cluster.core.create_namespaced_secret(pools, {
         "metadata": {"name": "someone-elses"}, "type": "kubernetes.io/basic-auth",
@@ -143,7 +167,7 @@ def test_a_bgp_speaker_reads_its_password_secret_by_name(
         "metallb.io", "v1beta2", pools, "bgppeers",
         {"apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer", "metadata": {"name": "router"},
          "spec": {"myASN": 64513, "peerASN": 64512, "peerAddress": "198.51.100.1",
-                  "passwordSecret": {"name": "bgp-password", "namespace": pools}}})
+                  "passwordSecret": {"name": password_secret, "namespace": pools}}})
     speaker_kc = _token_kubeconfig(cluster, kubeconfig, pools, "baremetal-lb-speaker",
                                    tmp_path / "speaker.kubeconfig")
     speaker = SpeakerProcess("node1", speaker_kc, pools, None, f"t{cluster.run_id}.test/lb",

@@ -8,10 +8,10 @@
 Each role's defaults and vars are loaded as a play loads them (templates allowed), with the plan
 of a site from tests/unit/plugins/module_utils/_kube/sites.yml, and the role's own expression
 (e.g. __load_balancer_components: template lookup + from_yaml_all) is templated (render.py, in
-a process of its own); the result must equal golden/<role>_<site>.yaml. Update a golden file by
-hand and review the change; the tests never rewrite them.
-runtime/tests/unit/test_collection_copies.py compares golden/load_balancer_runtime.yaml with
-runtime/deploy/baremetal-lb.yaml.
+a process of its own); the result must equal golden/<role>_<site>.yaml (GOLDEN). The tests never
+rewrite them: `make deploy-manifests` (golden.py) does, from the same REQUESTS; review the diff.
+runtime/tests/unit/test_collection_copies.py compares golden/load_balancer_runtime.yaml and
+golden/load_balancer_runtime_bgp.yaml with runtime/deploy/baremetal-lb.yaml and speaker-bgp.yaml.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,6 +55,8 @@ REQUESTS = [
      "plan": SITES["dc1"]},
     {"key": "lb-runtime", "role": "load_balancer",
      "expression": "{{ __load_balancer_components }}", "plan": SITES["runtime"]},
+    {"key": "lb-runtime_bgp", "role": "load_balancer",
+     "expression": "{{ __load_balancer_components }}", "plan": SITES["runtime_bgp"]},
     {"key": "lb-pools-lab", "role": "load_balancer",
      "expression": "{{ __load_balancer_pool_objects }}", "plan": SITES["lab"]},
     {"key": "lb-hostile", "role": "load_balancer",
@@ -80,13 +82,29 @@ REQUESTS = [
 ]
 
 
+# The requests whose results are golden files of golden/ (golden.py writes them).
+GOLDEN = {
+    "lb-lab": "load_balancer_lab.yaml",
+    "lb-dc1": "load_balancer_dc1.yaml",
+    "lb-runtime": "load_balancer_runtime.yaml",
+    "lb-runtime_bgp": "load_balancer_runtime_bgp.yaml",
+    "ingress-lab": "ingress_lab.yaml",
+    "ingress-dc1": "ingress_dc1.yaml",
+}
+
+
+def render(requests, script=os.path.join(HERE, "render.py")):
+    """{key: result} for `requests`, from render.py in a process of its own."""
+    done = subprocess.run([sys.executable, script], input=json.dumps(requests),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("render.py failed: %s" % done.stderr)
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="module")
 def rendered():
-    done = subprocess.run([sys.executable, os.path.join(HERE, "render.py")],
-                          input=json.dumps(REQUESTS), capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return render(REQUESTS)
 
 
 def _get(rendered, key):
@@ -100,7 +118,7 @@ def golden(*path):
         return [d for d in yaml.safe_load_all(f) if d is not None]
 
 
-@pytest.mark.parametrize("site", ["lab", "dc1", "runtime"])
+@pytest.mark.parametrize("site", ["lab", "dc1", "runtime", "runtime_bgp"])
 def test_load_balancer_components(rendered, site):
     assert _get(rendered, "lb-" + site) == golden(HERE, "golden", "load_balancer_%s.yaml" % site)
 
@@ -143,7 +161,7 @@ def test_hostile_strings_stay_values(rendered):
     pod = [o for o in objects if o["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert sorted(pod) == ["containers", "dnsPolicy", "hostNetwork", "serviceAccountName",
-                           "terminationGracePeriodSeconds", "tolerations"]
+                           "terminationGracePeriodSeconds", "tolerations", "volumes"]
     assert container["image"] == plan["load_balancer"]["image"]
     assert "--interface=eth0\n- --kubeconfig=/etc/shadow" in container["args"]
     assert not any(a.startswith("--kubeconfig") for a in container["args"])
