@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.baremetal.exposure.plugins.module_utils._kube import lb_objects
+from ansible_collections.baremetal.exposure.plugins.module_utils._kube import lb_objects, pods
 
 
 def lb_pool_objects(plan):
@@ -46,6 +46,11 @@ def in_ranges(addresses, ranges):
         raise AnsibleFilterError("in_ranges: %s" % _why(exc))
 
 
+def pods_not_ready(resources):
+    """One line per pod that is not Ready, saying why (a failed rollout's message)."""
+    return pods.not_ready(resources)
+
+
 def _why(exc):
     if isinstance(exc, KeyError):
         return "the plan has no key %s (run the address_plan role first)" % exc
@@ -58,6 +63,7 @@ class FilterModule:
     def filters(self):
         return {
             "lb_pool_objects": lb_pool_objects,
+            "pods_not_ready": pods_not_ready,
             "lb_canaries": lb_canaries,
             "lb_prunable": lb_prunable,
             "in_ranges": in_ranges,

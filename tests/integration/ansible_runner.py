@@ -44,8 +44,19 @@ class PlaybookResult:
         return found
 
     def failure_messages(self) -> list[str]:
-        return [str(result.get("msg")) for play in self.plays for task in play.get("tasks", [])
-                for result in task["hosts"].values() if result.get("failed")]
+        """The message of every failed task, and of each failed item of a failed loop (the
+        loop's own message only says that some item failed)."""
+        messages = []
+        for play in self.plays:
+            for task in play.get("tasks", []):
+                for result in task["hosts"].values():
+                    if not result.get("failed"):
+                        continue
+                    messages.append(str(result.get("msg")))
+                    messages += [f"  item {item.get('_ansible_item_label', '?')}: "
+                                 f"{item.get('msg')}" for item in result.get("results", [])
+                                 if isinstance(item, dict) and item.get("failed")]
+        return messages
 
 
 def json_document(stdout: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Fixtures for the cluster-side roles against the lab's real cluster.
 
-Needs the lab with real nodes (issue 10) and its locally built images, named in
-lab.info("images") (keys baremetal-lb, frr, traefik, pause) or in the environment
+Needs the lab with real nodes and its locally built images, named in
+lab.info("nodes")["images"] (keys baremetal-lb, frr, traefik, pause) or in the environment
 (EXPOSURE_IMAGE_BAREMETAL_LB, EXPOSURE_IMAGE_FRR, EXPOSURE_IMAGE_TRAEFIK,
 EXPOSURE_IMAGE_PAUSE). What the tests install is removed at the end of the session (the
 metallb.io and Gateway API CRDs stay: other tests share them).
@@ -32,15 +32,15 @@ def kubeconfig(lab: Any) -> str:
 
 @pytest.fixture(scope="session")
 def images(lab: Any) -> dict[str, str]:
-    recorded = lab.info("images") or {}
+    recorded = lab.info("nodes").get("images") or {}
     found: dict[str, Any] = {}
     for name in IMAGES:
         env = "EXPOSURE_IMAGE_" + name.upper().replace("-", "_")
         found[name] = os.environ.get(env) or recorded.get(name)
     missing = [n for n, ref in found.items() if not ref]
     if missing:
-        pytest.fail(f"the lab recorded no image for {missing} (lab.info('images')); build them "
-                    f"(issue 10) or name them in EXPOSURE_IMAGE_<NAME>")
+        pytest.fail(f"the lab recorded no image for {missing} (lab.info('nodes')['images']): "
+                    f"bring the lab's nodes up, or name them in EXPOSURE_IMAGE_<NAME>")
     return found
 
 

@@ -26,7 +26,8 @@ def pools(lab: Lab) -> list[str]:
 
 def run(ansible: AnsibleRunner, check: bool = False, diff: bool = False,
         env: dict[str, str] | None = None, kea: dict[str, Any] | None = None, **extra: Any):
-    plan = kea_plan(ansible.lab.info("kea")["url"], **(kea or {}))
+    settings = {"url": ansible.lab.info("kea")["url"], **(kea or {})}
+    plan = kea_plan(**settings)
     return ansible.playbook(PLAYBOOK, check=check, diff=diff, env=env,
                             extra_vars={"exposure_plan": plan, **extra})
 
