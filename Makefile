@@ -177,6 +177,12 @@ build: $(STAMP_MAIN) $(STAMP_CORE219) ## Build the tarball into build/ and prove
 	  .ci/check-build $${core%%:*} $(COLLECTION_TARBALL) $(TREES)/installed-$${core##*:}; \
 	done
 
+# The AWX execution environment: ansible-builder writes the build context offline (no image is
+# built: there is no container engine here) and the context is checked (.ci/check-ee).
+.PHONY: ee
+ee: build ## Check execution-environment.yml: ansible-builder create and introspect of the built tarball
+	.ci/check-ee $(VENV) $(COLLECTION_TARBALL) $(TREES)/ee
+
 .PHONY: integration
 integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the lab (tests/integration)
 	$(VENV)/bin/pytest tests/integration -v
@@ -195,8 +201,8 @@ molecule: $(STAMP_MAIN) $(COLLECTION_LINK) ## Molecule scenarios layer2, bgp, mu
 	  $(VENV)/bin/molecule test $(MOLECULE_ARGS)
 
 .PHONY: test
-test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit lab-unit runtime build integration (timed)
-	@.ci/timed deps venv lint sanity unit lab-unit runtime build integration
+test: ## Everything CI runs, from a fresh machine: deps venv lint sanity unit lab-unit runtime build ee integration (timed)
+	@.ci/timed deps venv lint sanity unit lab-unit runtime build ee integration
 
 # --- Lab -------------------------------------------------------------------------------------
 
