@@ -94,6 +94,11 @@ class Membership:
             self._ready_at = now + self.warmup
         self._local = eligible
 
+    @property
+    def eligible(self) -> bool:
+        """Whether this node can serve the LAN now (its carrier is up)."""
+        return self._local
+
     def ready(self, now: float) -> bool:
         """True once this node has listened long enough to know its peers, and is eligible."""
         return self._local and now >= self._ready_at

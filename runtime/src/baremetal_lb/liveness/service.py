@@ -145,6 +145,10 @@ class HeartbeatService:
         with self._lock:
             return self._membership.ready(self._clock())
 
+    def link_up(self) -> bool:
+        with self._lock:
+            return self._membership.eligible
+
     def peer_macs(self) -> frozenset[bytes]:
         with self._lock:
             return self._membership.peer_macs(self._clock())

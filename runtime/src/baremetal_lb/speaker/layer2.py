@@ -119,9 +119,41 @@ def _interface_for(ip: IPAddress, links: Mapping[str, Link], allowed: set[str]) 
     return None
 
 
+# Links a container network makes on every node (bridges, veth ends, overlays, tunnels): never
+# a LAN a client sits on. Without patterns of the operator's own, the speaker leaves them out;
+# a pod bridge with no pod on it has no carrier and would hold the speaker's readiness forever.
+CONTAINER_LINKS = ("cni*", "veth*", "cali*", "flannel*", "cilium*", "lxc*", "docker*",
+                   "kube-ipvs*", "kube-bridge", "vxlan*", "tunl*", "weave*", "genev_sys_*",
+                   "nodelocaldns")
+
+
+def lan_link_patterns(configured: Sequence[str]) -> list[str]:
+    """The link patterns heartbeats run on: the operator's, else every link but loopback and
+    the container networks' (an operator who names `cni0` gets it)."""
+    if configured:
+        return [*configured, "!lo"]
+    return ["*", "!lo", *(f"!{pattern}" for pattern in CONTAINER_LINKS)]
+
+
+def lan_readiness(lans: Mapping[str, tuple[bool, bool]]) -> tuple[bool, str]:
+    """Ready once the heartbeats of every LAN whose link is up have warmed up (this node is
+    among the live there). A LAN without carrier does not hold readiness: a node with one dead
+    NIC of two still serves the other, and a DaemonSet rollout must not stall on it. No LAN up
+    at all is not ready. `lans`: name -> (link up, warmed up)."""
+    if not lans:
+        return False, "heartbeats warming up on no interface yet"
+    up = {name: warm for name, (link_up, warm) in lans.items() if link_up}
+    if not up:
+        return False, f"no LAN link up (carrier down on {sorted(lans)})"
+    waiting = sorted(name for name, warm in up.items() if not warm)
+    if waiting:
+        return False, f"heartbeats warming up on {waiting}"
+    return True, "ready"
+
+
 @dataclass(frozen=True)
 class Layer2Options:
-    interfaces: Sequence[str] = ()            # link name patterns; empty: every LAN link
+    interfaces: Sequence[str] = ()            # link name patterns; empty: lan_link_patterns
     keys: Mapping[int, bytes] = field(default_factory=dict)   # heartbeat keys by id
     key_id: int = 1
     port: int = 7473
@@ -149,8 +181,8 @@ class Layer2:
         self._owner_of: dict[IPAddress, str | None] = {}
 
     def start(self, links: Mapping[str, Link]) -> None:
-        patterns = list(self.options.interfaces) or ["*"]
-        for link in select_links(links, patterns + ["!lo"]):
+        patterns = lan_link_patterns(self.options.interfaces)
+        for link in select_links(links, patterns):
             if link.loopback or not (link.ipv4 or any(not a.ip.is_link_local for a in link.ipv6)):
                 continue
             family = 4 if link.ipv4 else 6
@@ -169,11 +201,8 @@ class Layer2:
             log.error("no LAN interface matches %s: this speaker will announce nothing", patterns)
 
     def ready(self) -> tuple[bool, str]:
-        """Every LAN's heartbeat warmed up (this node is among the live)."""
-        waiting = [name for name, hb in self._heartbeats.items() if not hb.ready()]
-        if waiting or not self._heartbeats:
-            return False, f"heartbeats warming up on {waiting or 'no interface yet'}"
-        return True, "ready"
+        return lan_readiness({name: (hb.link_up(), hb.ready())
+                              for name, hb in self._heartbeats.items()})
 
     def healths(self) -> list[ThreadHealth]:
         return [*(hb.health for hb in self._heartbeats.values()), *self.announcer.healths(),

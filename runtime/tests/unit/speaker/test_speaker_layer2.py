@@ -6,9 +6,9 @@ import ipaddress
 from typing import Any
 
 from baremetal_lb.config import config_for
-from baremetal_lb.net.links import Link
+from baremetal_lb.net.links import Link, select_links
 from baremetal_lb.speaker.balancers import EXCLUDE_LABEL, Inputs, NodeInfo, balancers
-from baremetal_lb.speaker.layer2 import layer2_targets, owned, owners
+from baremetal_lb.speaker.layer2 import lan_link_patterns, lan_readiness, layer2_targets, owned, owners
 
 IP = ipaddress.ip_address
 LAN = Link(2, "eth0", b"\x02\x00\x00\x00\x00\x01", 0x1 | 0x10000,
@@ -129,3 +129,23 @@ def test_every_speaker_computes_the_same_owner_and_only_live_ones_win() -> None:
     assert mine["eth0"] == {ip for ip, node in all_alive.items() if node == "node1"}
     assert owned(targets, "node1", owners(targets, {"eth0": frozenset()}), ["eth0"]) == \
         {"eth0": frozenset()}
+
+
+def test_readiness_waits_for_every_lan_that_is_up_and_ignores_one_without_carrier() -> None:
+    assert lan_readiness({}) == (False, "heartbeats warming up on no interface yet")
+    assert lan_readiness({"eth0": (True, False)}) == (False, "heartbeats warming up on ['eth0']")
+    assert lan_readiness({"eth0": (True, True), "eth1": (False, False)}) == (True, "ready")
+    assert lan_readiness({"eth0": (True, True), "eth1": (True, False)})[0] is False
+    assert lan_readiness({"eth1": (False, False)}) == \
+        (False, "no LAN link up (carrier down on ['eth1'])")
+
+
+def test_container_network_links_are_no_lan_unless_named() -> None:
+    def link(index: int, name: str) -> Link:
+        return Link(index, name, b"\x02\x00\x00\x00\x00\x09", 0x1 | 0x10000,
+                    (ipaddress.IPv4Interface(f"198.19.{index}.1/24"),))
+    links = {name: link(i, name) for i, name in enumerate(
+        ["lo", "eth0", "cni0", "veth1a2b", "cali12", "flannel.1", "bond0"], 1)}
+    chosen = [link.name for link in select_links(links, lan_link_patterns(()))]
+    assert chosen == ["eth0", "bond0"]
+    assert [link.name for link in select_links(links, lan_link_patterns(["cni0"]))] == ["cni0"]
