@@ -52,11 +52,20 @@ class PlaybookResult:
                 for result in task["hosts"].values():
                     if not result.get("failed"):
                         continue
-                    messages.append(str(result.get("msg")))
+                    messages.append(f"{task['task']['name']}: {result.get('msg')}")
                     messages += [f"  item {item.get('_ansible_item_label', '?')}: "
-                                 f"{item.get('msg')}" for item in result.get("results", [])
-                                 if isinstance(item, dict) and item.get("failed")]
+                                 f"{_item_message(item)}" for item in result.get("results", [])
+                                 if isinstance(item, dict)
+                                 and (item.get("failed") or item.get("exception"))]
         return messages
+
+
+def _item_message(item: dict[str, Any]) -> str:
+    """A failed loop item's message; a module that died has none, only its stderr/exception."""
+    for key in ("msg", "module_stderr", "exception", "stderr"):
+        if item.get(key):
+            return str(item[key])[-1500:]
+    return "failed (no message)"
 
 
 def json_document(stdout: str) -> dict[str, Any]:

@@ -23,7 +23,10 @@ ANNOTATION = "baremetal.exposure/kube-proxy-config"
 
 
 def config(mode: str, strict_arp: bool = False) -> str:
-    text = KUBE_PROXY_CONFIG.replace("mode: ipvs", f"mode: {mode}")
+    """The lab's own kube-proxy configuration (kubeadm's shape, nftables mode) in `mode`."""
+    assert KUBE_PROXY_CONFIG.count("\nmode: nftables\n") == 1
+    assert KUBE_PROXY_CONFIG.count("strictARP: false") == 1
+    text = KUBE_PROXY_CONFIG.replace("\nmode: nftables\n", f"\nmode: {mode}\n")
     return text.replace("strictARP: false", f"strictARP: {str(strict_arp).lower()}")
 
 

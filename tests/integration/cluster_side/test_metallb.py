@@ -12,19 +12,21 @@ Our installation is removed first; the migration installs it again.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cluster_side_lab import (LB_NAMESPACE, Kube, changed_tasks, eventually, lab_plan, ok,
                               run_role)
 
 CRD = "apiextensions.k8s.io/v1"
+ROLE_CRDS = Path(__file__).resolve().parents[3] / "roles" / "load_balancer" / "files" / "crds"
 METALLB = "metallb.io/v1beta1"
 SERVICE_IPS = {"web": "198.51.100.185", "api": "198.51.100.186", "shop": "198.51.100.190"}
 LEGACY = """\
@@ -44,20 +46,31 @@ def _remove_ours(kube: Kube) -> None:
 
 
 def _crds_as_metallb_installs_them(kube: Kube) -> None:
-    for crd in kube.objects(CRD, "CustomResourceDefinition"):
-        if crd["spec"]["group"] != "metallb.io":
-            continue
-        body = copy.deepcopy(crd)
-        body.pop("status", None)
-        body["metadata"].pop("managedFields", None)
+    """The metallb.io CRDs (the role's copies: same schemas) as MetalLB's manifests leave them:
+    no labels of ours, controller-gen's annotation, bgppeers converted by MetalLB's webhook.
+    Created when absent (a fresh cluster), replaced when present, and awaited until
+    Established so that the fixture's objects can be written at once."""
+    api = kube.resource(CRD, "CustomResourceDefinition")
+    for path in sorted(ROLE_CRDS.glob("*.yaml")):
+        body = yaml.safe_load(path.read_text())
+        name = body["metadata"]["name"]
         body["metadata"]["labels"] = {}
         body["metadata"]["annotations"] = {"controller-gen.kubebuilder.io/version": "v0.16.3"}
-        if crd["metadata"]["name"] == "bgppeers.metallb.io":
+        if name == "bgppeers.metallb.io":
             body["spec"]["conversion"] = {"strategy": "Webhook", "webhook": {
                 "conversionReviewVersions": ["v1", "v1beta1"],
                 "clientConfig": {"service": {"name": "metallb-webhook-service",
                                              "namespace": LB_NAMESPACE, "path": "/convert"}}}}
-        kube.resource(CRD, "CustomResourceDefinition").replace(body=body)
+        existing = kube.get(CRD, "CustomResourceDefinition", name)
+        if existing is None:
+            api.create(body=body)
+        else:
+            body["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+            api.replace(body=body)
+        eventually(lambda name=name: any(
+            c["type"] == "Established" and c["status"] == "True" for c in
+            ((kube.get(CRD, "CustomResourceDefinition", name) or {}).get("status") or {})
+            .get("conditions") or []), 60, what=f"{name} established")
 
 
 def _metallb(kube: Kube, pause: str, legacy: bool) -> None:
