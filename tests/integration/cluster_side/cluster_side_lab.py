@@ -9,6 +9,8 @@ site.yml for that.
 
 from __future__ import annotations
 
+import os
+
 import copy
 import json
 import sys
@@ -111,8 +113,27 @@ def run_role(ansible: AnsibleRunner, role: str, plan: dict[str, Any], tasks_from
 
 
 def ok(result: PlaybookResult) -> PlaybookResult:
+    if result.rc != 0 and os.environ.get("DEBUG_DUMP"):
+        Path(os.environ["DEBUG_DUMP"]).write_text(result.stdout)
     assert result.rc == 0, "\n".join(result.failure_messages()) or result.stderr[-3000:]
     return result
+
+
+def changed_items(result: PlaybookResult) -> dict[str, Any]:
+    """What changed, for a failure message: each changed task, with the labels of its changed
+    loop items and, per item, the keys of its diff (or its result's keys)."""
+    found: dict[str, Any] = {}
+    for play in result.plays:
+        for task in play.get("tasks", []):
+            for res in task["hosts"].values():
+                if not res.get("changed"):
+                    continue
+                items = [item for item in res.get("results", []) if isinstance(item, dict)
+                         and item.get("changed")]
+                found[task["task"]["name"]] = [
+                    {"item": item.get("_ansible_item_label"),
+                     "diff": item.get("diff") or sorted(item)} for item in items] or res.get("diff")
+    return found
 
 
 def changed_tasks(result: PlaybookResult) -> set[str]:
