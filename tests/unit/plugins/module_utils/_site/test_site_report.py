@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from test_site_model import build
-
 from ansible_collections.baremetal.exposure.plugins.module_utils._site import report
+
+from test_site_model import build
 
 
 def test_report_is_rendered_from_the_plan():
