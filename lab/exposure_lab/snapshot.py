@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import LabConfig
-from .kube.host import read_sysctls, v1_hierarchies
+from .kube.host import all_hierarchies, read_sysctls
 from .topology import existing_netns
 
 # Executables the lab starts; a new process running one of these after teardown is a leak.
@@ -59,7 +59,7 @@ class MachineSnapshot:
             daemons=frozenset((pid, cmd) for pid, cmd in _processes().items()
                               if _is_lab_daemon(cmd)),
             run_dir_exists=config.run_dir.exists(),
-            cgroups=frozenset(str(path) for hierarchy in v1_hierarchies()
+            cgroups=frozenset(str(path) for hierarchy in all_hierarchies()
                               for path in hierarchy.glob("exposure-lab-*")),
             sysctls=tuple(sorted(read_sysctls().items())),
         )

@@ -33,10 +33,21 @@ def restore_sysctls(saved: dict[str, str]) -> list[str]:
 def v1_hierarchies() -> list[Path]:
     """Every cgroup v1 hierarchy mounted under /sys/fs/cgroup (kubelet's cgroupfs driver uses
     them all, the named systemd one included). The cgroup2 side mount is not one of them."""
+    return _mounted_under_cgroup_fs({"cgroup"})
+
+
+def all_hierarchies() -> list[Path]:
+    """The v1 hierarchies plus the cgroup2 side mount (/sys/fs/cgroup/unified on a hybrid host):
+    runc mirrors each container's cgroup there, so teardown and the leftover check must look
+    there too even though the kubelet's cgroupRoot is only created in v1."""
+    return _mounted_under_cgroup_fs({"cgroup", "cgroup2"})
+
+
+def _mounted_under_cgroup_fs(fstypes: set[str]) -> list[Path]:
     found = []
     for line in Path("/proc/mounts").read_text().splitlines():
         _, mountpoint, fstype = line.split()[:3]
-        if fstype == "cgroup" and mountpoint.startswith(str(CGROUP_FS) + "/"):
+        if fstype in fstypes and mountpoint.startswith(str(CGROUP_FS) + "/"):
             found.append(Path(mountpoint))
     return sorted(found)
 
@@ -62,7 +73,7 @@ def remove_cgroup(name: str, timeout: float = 10) -> list[str]:
     returned."""
     deadline = time.monotonic() + timeout
     left: list[str] = []
-    for hierarchy in v1_hierarchies():
+    for hierarchy in all_hierarchies():
         top = hierarchy / name.strip("/")
         if not top.is_dir():
             continue
@@ -84,7 +95,7 @@ def remove_cgroup(name: str, timeout: float = 10) -> list[str]:
 def cgroup_tasks(name: str) -> set[int]:
     """PIDs still in /<name> (any hierarchy), to name what a teardown failed to stop."""
     pids: set[int] = set()
-    for hierarchy in v1_hierarchies():
+    for hierarchy in all_hierarchies():
         top = hierarchy / name.strip("/")
         if top.is_dir():
             for path in _tree(top):

@@ -45,6 +45,6 @@ def not_ready(pods):
             unscheduled = [c.get("message") for c in status.get("conditions", [])
                            if c.get("type") == "PodScheduled" and c.get("status") != "True"]
             why.append(unscheduled[0] if unscheduled else "phase %s" % status.get("phase"))
-        lines.append("%s on %s: %s" % (meta.get("name"), pod.get("spec", {}).get("nodeName")
-                                        or "no node", ", ".join(why)))
+        node = pod.get("spec", {}).get("nodeName") or "no node"
+        lines.append("%s on %s: %s" % (meta.get("name"), node, ", ".join(why)))
     return lines

@@ -84,10 +84,44 @@ def write_inventory(root: Path, case: dict[str, Any]) -> Path:
     return inventory
 
 
+def cluster_state(lab: Lab) -> dict[str, str]:
+    """Every object of the kinds the cluster-side stages write, by kind/namespace/name, with its
+    resourceVersion (any write changes it)."""
+    from kubernetes import client, config, dynamic
+
+    api = config.new_client_from_config(config_file=lab.info("kube")["kubeconfig"])
+    try:
+        found: dict[str, str] = {}
+        dyn = dynamic.DynamicClient(api)
+        kinds = [("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"),
+                 ("v1", "ServiceAccount"), ("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"),
+                 ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+                 ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+                 ("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
+        for version, kind in kinds:
+            for obj in dyn.resources.get(api_version=version, kind=kind).get().items:
+                meta = obj.metadata
+                found[f"{kind}/{meta.namespace or ''}/{meta.name}"] = meta.resourceVersion
+        for crd in client.ApiextensionsV1Api(api).list_custom_resource_definition().items:
+            if crd.spec.group != "metallb.io":
+                continue
+            served = next(v.name for v in crd.spec.versions if v.storage)
+            for obj in client.CustomObjectsApi(api).list_cluster_custom_object(
+                    "metallb.io", served, crd.spec.names.plural)["items"]:
+                meta = obj["metadata"]
+                found[f"{crd.spec.names.kind}/{meta.get('namespace', '')}/{meta['name']}"] = \
+                    meta["resourceVersion"]
+        return found
+    finally:
+        api.close()
+
+
 def lab_state(lab: Lab) -> dict[str, Any]:
-    """What a run must never change: NetBox's ranges, Kea's running config, dnsmasq's files and
-    the router's running FRR configuration."""
+    """What a run must never change: NetBox's ranges, Kea's running config, dnsmasq's files,
+    the router's running FRR configuration and the cluster's objects."""
     state: dict[str, Any] = {"frr": RouterFrr().instance(lab).vtysh("show running-config")}
+    if lab.info("kube"):
+        state["cluster"] = cluster_state(lab)
     answer = kea_command(lab, "config-get")
     assert answer["result"] == 0, answer
     state["kea"] = json.dumps(answer["arguments"], sort_keys=True)

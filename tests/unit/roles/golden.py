@@ -43,6 +43,7 @@ def _load_cases():
     spec.loader.exec_module(module)
     return module
 
+
 COLLECTION_LABELS = ("app.kubernetes.io/managed-by", "baremetal.exposure/site")
 GOLDEN_HEADER = {
     "load_balancer": "# load_balancer's components.yml.j2 for sites.yml's %s site.",

@@ -53,14 +53,14 @@ def test_set_strict_arp(case):
 
 
 def test_setting_it_twice_changes_nothing_more():
-    once, _ = proxy_config.set_strict_arp(DATA["kubeadm"])
+    once = proxy_config.set_strict_arp(DATA["kubeadm"])[0]
     config = proxy_config.parse(once)
     assert proxy_config.strict_arp(config)
     assert proxy_config.set_strict_arp(once)[0] == once
 
 
 def test_quoted_zero_stays_a_quoted_string():
-    new, _ = proxy_config.set_strict_arp(DATA["kubeadm"])
+    new = proxy_config.set_strict_arp(DATA["kubeadm"])[0]
     assert 'infoBufferSize: "0"' in new
     assert proxy_config.parse(new)["logging"]["options"]["json"]["infoBufferSize"] == "0"
 
