@@ -75,7 +75,7 @@ def apply_kube_proxy(api: Any, server: str, image: str, xtables_lock: str) -> No
             "spec": {"containers": [{"name": "kube-proxy", "image": image}]}}}})
 
 
-def populate_kwok(cp: "KubeControlPlane", lab: Lab, timeout: float = 180) -> None:
+def populate_kwok(cp: KubeControlPlane, lab: Lab, timeout: float = 180) -> None:
     """Paper nodes for scale tests (`lab up --kwok`): KWOK keeps them Ready, runs nothing."""
     from kubernetes import client
 
