@@ -87,8 +87,12 @@ $(COLLECTION_LINK):
 	ln -sfn $(CURDIR) $@
 
 
+# ruff checks every Python file of the repository (ruff.toml); mypy --strict the lab package
+# (its settings in lab/pyproject.toml; the runtime package has its own in `make runtime`).
 .PHONY: lint
-lint: $(STAMP_MAIN) $(COLLECTION_LINK) check-vendored ## ansible-lint (production profile, role argument specs, yamllint), vendored files; settings in .ansible-lint
+lint: $(STAMP_MAIN) $(COLLECTION_LINK) check-vendored ## ruff, mypy on the lab, ansible-lint (production profile, role argument specs, yamllint), vendored files; settings in ruff.toml, .ansible-lint
+	$(VENV)/bin/ruff check --no-cache .
+	cd lab && ../$(VENV)/bin/mypy
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.collections $(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 

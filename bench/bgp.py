@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "speaker_bgp"))
 sys.path.insert(0, str(ROOT / "lab"))
 
-from bgp_lab import EBGP_NODES, NodeSpeaker, RouterSide  # noqa: E402
-
 from baremetal_lb.bgp.vty import Vty  # noqa: E402
 from exposure_lab import Lab, LabConfig  # noqa: E402
 from exposure_lab.core import wait_for  # noqa: E402
+
+from bgp_lab import EBGP_NODES, NodeSpeaker, RouterSide  # noqa: E402
 
 ADDRESSES = [f"203.0.113.{i}" for i in range(240, 250)]
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .config import LabConfig
 from .core import Lab, LabError
@@ -65,21 +65,24 @@ def _ingress(lab: Lab) -> dict[str, Any]:
     try:
         core = client.CoreV1Api(api)
         services = [s for s in core.list_service_for_all_namespaces().items
-                    if s.spec.type == "LoadBalancer"]
+                    if s.spec and s.spec.type == "LoadBalancer"]
         custom = client.CustomObjectsApi(api)
-        statuses = custom.list_cluster_custom_object("metallb.io", "v1beta1",
-                                                     "servicel2statuses")["items"]
+        # A custom object list comes back as the decoded JSON, typed `object` by the client.
+        statuses = cast(dict[str, Any], custom.list_cluster_custom_object(
+            "metallb.io", "v1beta1", "servicel2statuses"))["items"]
     finally:
         api.close()
     announced = {(s["status"].get("serviceNamespace"), s["status"].get("serviceName")):
                  s["status"].get("node") for s in statuses if s.get("status")}
     rows = []
     for svc in services:
-        ips = [i.ip for i in (svc.status.load_balancer.ingress or [])] if svc.status.load_balancer \
-            else []
-        node = announced.get((svc.metadata.namespace, svc.metadata.name), "-")
-        rows.append({"name": f"{svc.metadata.namespace}/{svc.metadata.name}", "ips": ips,
-                     "ports": [p.port for p in svc.spec.ports], "node": node})
+        meta, spec, status = svc.metadata, svc.spec, svc.status
+        # The apiserver fills these in for every Service; the client types them optional.
+        assert meta and spec and status
+        ips = [i.ip for i in (status.load_balancer.ingress or [])] if status.load_balancer else []
+        node = announced.get((meta.namespace, meta.name), "-")
+        rows.append({"name": f"{meta.namespace}/{meta.name}", "ips": ips,
+                     "ports": [p.port for p in spec.ports or []], "node": node})
     return {"services": rows}
 
 

@@ -399,7 +399,7 @@ class NetBox:
         auth = creds["auth_header"]
         status = wait_for(
             f"NetBox at {url}/api/status/",
-            lambda: lab.alive("netbox-gunicorn") and http_status(f"{url}/api/status/", auth),
+            lambda: http_status(f"{url}/api/status/", auth) if lab.alive("netbox-gunicorn") else None,
             timeout=120,
             interval=0.5,
             on_timeout=lambda: tail(lab.log_dir / "netbox-gunicorn.log"),

@@ -50,7 +50,7 @@ class MachineSnapshot:
     sysctls: tuple[tuple[str, str], ...]  # host values the kubelet changes
 
     @classmethod
-    def take(cls, config: LabConfig) -> "MachineSnapshot":
+    def take(cls, config: LabConfig) -> MachineSnapshot:
         return cls(
             namespaces=frozenset(existing_netns()),
             links=frozenset(os.listdir("/sys/class/net")),
@@ -64,7 +64,7 @@ class MachineSnapshot:
             sysctls=tuple(sorted(read_sysctls().items())),
         )
 
-    def added_since(self, before: "MachineSnapshot") -> list[str]:
+    def added_since(self, before: MachineSnapshot) -> list[str]:
         added = [f"namespace {n}" for n in sorted(self.namespaces - before.namespaces)]
         added += [f"link {n}" for n in sorted(self.links - before.links)]
         added += [f"mount {m}" for m in sorted(self.mounts - before.mounts)]

@@ -31,7 +31,7 @@ class LabState:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "LabState":
+    def load(cls, path: Path) -> LabState:
         if not path.exists():
             return cls(path=path)
         raw = json.loads(path.read_text())

@@ -22,7 +22,7 @@ def lb_pool_objects(plan):
     try:
         return lb_objects.pool_objects(plan)
     except (lb_objects.PlanError, KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("lb_pool_objects: %s" % _why(exc))
+        raise AnsibleFilterError("lb_pool_objects: %s" % _why(exc)) from None
 
 
 def lb_canaries(plan):
@@ -30,7 +30,7 @@ def lb_canaries(plan):
     try:
         return lb_objects.canaries(plan)
     except (KeyError, TypeError) as exc:
-        raise AnsibleFilterError("lb_canaries: %s" % _why(exc))
+        raise AnsibleFilterError("lb_canaries: %s" % _why(exc)) from None
 
 
 def lb_prunable(managed, desired, keep=None):
@@ -43,7 +43,7 @@ def in_ranges(addresses, ranges):
     try:
         return lb_objects.in_ranges(addresses, ranges)
     except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("in_ranges: %s" % _why(exc))
+        raise AnsibleFilterError("in_ranges: %s" % _why(exc)) from None
 
 
 def pods_not_ready(resources):

@@ -23,7 +23,7 @@ def range_to_cidrs(spec):
     try:
         return _range_to_cidrs(spec)
     except ExposureError as exc:  # a bad spec, or netaddr missing
-        raise AnsibleFilterError("range_to_cidrs: %s" % exc)
+        raise AnsibleFilterError("range_to_cidrs: %s" % exc) from None
 
 
 class FilterModule:

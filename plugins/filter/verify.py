@@ -25,7 +25,7 @@ def verify_targets(plan, services=None):
     try:
         return _targets.verify_targets(plan, services or [])
     except _targets.TargetError as exc:
-        raise AnsibleFilterError("verify_targets: %s" % exc)
+        raise AnsibleFilterError("verify_targets: %s" % exc) from None
 
 
 def vip_checks(service, plan, target):

@@ -23,7 +23,7 @@ class ExposureError(Exception):
     """A failure to report to the user as is."""
 
     def __init__(self, message="", **details):
-        super(ExposureError, self).__init__(message)
+        super().__init__(message)
         self.details = details
 
 

@@ -82,7 +82,7 @@ def _parse_address(text, spec):
         # INET_PTON: no shorthand such as '10.1' or leading zeros read as octal.
         return netaddr.IPAddress(text, flags=netaddr.INET_PTON)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise RangeError("invalid address spec %r: %r is not an IP address" % (spec, text))
+        raise RangeError("invalid address spec %r: %r is not an IP address" % (spec, text)) from None
 
 
 def _parse_cidr(text, spec):
@@ -164,7 +164,7 @@ def parse_specs(specs, label):
         try:
             parsed.append(parse_range(spec))
         except RangeError as exc:
-            raise RangeError("%s: %s" % (where, exc))
+            raise RangeError("%s: %s" % (where, exc)) from exc
     return parsed
 
 

@@ -25,7 +25,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._errors import 
 
 MASK = "********"
 # C0 controls (newline, carriage return, tab, escape...), DEL and the C1 controls.
-_CONTROL = re.compile(u"[\u0000-\u001f\u007f-\u009f\u2028\u2029]")
+_CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]")
 _SHOWN = 60
 # Words that make a key's value secret ("basic-auth-password", "tsig-keys", "api_token"...).
 SECRET_WORDS = frozenset([

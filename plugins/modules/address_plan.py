@@ -206,7 +206,7 @@ def write_report(module, path, content):
     """Write the report if it differs; return (changed, diff)."""
     before = None
     if os.path.exists(path):
-        with open(path, "r") as handle:
+        with open(path) as handle:
             before = handle.read()
     changed = before != content
     diff = {"before_header": path, "after_header": path, "before": before or "", "after": content}
@@ -249,7 +249,7 @@ def plan_result(module):
     except SiteModelError as exc:
         raise ExposureError(
             "The address plan has %d error(s):\n%s" % (len(exc.errors), "\n".join(exc.errors)),
-            errors=exc.errors)
+            errors=exc.errors) from exc
     result = {"changed": False, "plan": plan, "report_markdown": plan["report_markdown"]}
     if module.params["report_path"]:
         result["changed"], result["diff"] = write_report(module, module.params["report_path"],

@@ -197,8 +197,10 @@ options:
         type: list
         elements: dict
         suboptions:
-          name:
-            description: The prefix-list's name.
+          name: &frr_list_name
+            description:
+              - The name. One word that starts with a letter, then letters, digits, C(_), C(.), C(-);
+                at most 128 characters (checked before anything is rendered).
             type: str
             required: true
           afi:
@@ -238,10 +240,7 @@ options:
         type: list
         elements: dict
         suboptions:
-          name:
-            description: The route-map's name.
-            type: str
-            required: true
+          name: *frr_list_name
           entries:
             description: The entries.
             type: list

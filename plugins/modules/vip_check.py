@@ -46,7 +46,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      address:
+      address: &vip_address
         description: The address (the VIP).
         type: str
         required: true
@@ -60,10 +60,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      address:
-        description: The address (the VIP).
-        type: str
-        required: true
+      address: *vip_address
       port:
         description: The TCP port.
         type: int

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, baremetal.exposure contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -36,5 +35,5 @@ class Connection(LocalConnection):
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         netns = self.get_option("netns")
-        wrapped = "ip netns exec %s /bin/sh -c %s" % (shlex.quote(netns), shlex.quote(cmd))
+        wrapped = f"ip netns exec {shlex.quote(netns)} /bin/sh -c {shlex.quote(cmd)}"
         return super().exec_command(wrapped, in_data=in_data, sudoable=sudoable)

@@ -28,18 +28,18 @@ class InputHash:
         self._sha = hashlib.sha256()
         self.add("kind", kind)
 
-    def add(self, label: str, value: str | bytes) -> "InputHash":
+    def add(self, label: str, value: str | bytes) -> InputHash:
         data = value.encode() if isinstance(value, str) else value
         for part in (label.encode(), data):
             self._sha.update(len(part).to_bytes(8, "big"))
             self._sha.update(part)
         return self
 
-    def add_file(self, label: str, path: Path) -> "InputHash":
+    def add_file(self, label: str, path: Path) -> InputHash:
         mode = "x" if os.access(path, os.X_OK) else "-"
         return self.add(f"{label}:mode", mode).add(label, file_digest(path))
 
-    def add_files(self, root: Path, relpaths: Iterable[str]) -> "InputHash":
+    def add_files(self, root: Path, relpaths: Iterable[str]) -> InputHash:
         for rel in sorted(relpaths):
             self.add_file(f"file:{rel}", root / rel)
         return self

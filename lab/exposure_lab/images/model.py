@@ -43,7 +43,7 @@ class Image:
                 "seconds": round(self.seconds, 1)}
 
     @classmethod
-    def from_json(cls, data: dict[str, object], reused: bool) -> "Image":
+    def from_json(cls, data: dict[str, object], reused: bool) -> Image:
         return cls(name=str(data["name"]), ref=str(data["ref"]), archive=Path(str(data["archive"])),
                    digest=str(data["digest"]), key=str(data["key"]), size=int(str(data["size"])),
                    seconds=float(str(data["seconds"])), reused=reused)

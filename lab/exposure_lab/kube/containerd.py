@@ -103,7 +103,7 @@ def unmount_under(*roots: Path) -> list[str]:
     """Unmount every mount point below `roots`, deepest first (container rootfs overlays,
     pod volumes, pod network namespaces); returns the ones that stayed."""
     prefixes = tuple(str(r).rstrip("/") + "/" for r in roots)
-    left = []
+    left: list[str] = []
     for _ in range(3):
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
         mine = sorted({m.replace("\\040", " ") for m in mounts if m.startswith(prefixes)},

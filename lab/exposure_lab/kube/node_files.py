@@ -37,55 +37,35 @@ def pod_cidr(index: int) -> str:
     return str(list(network.subnets(new_prefix=24))[index])
 
 
+class _Under:
+    """A path below one of NodePaths' two roots, read as an attribute (paths.socket): the
+    node's layout stays one table instead of a property per path."""
+
+    def __init__(self, root: str, *parts: str) -> None:
+        self.root, self.parts = root, parts
+
+    def __get__(self, paths: NodePaths, owner: type | None = None) -> Path:
+        root: Path = getattr(paths, self.root)
+        return root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class NodePaths:
     name: str                 # node1
     state: Path               # tmpfs: /run/exposure-lab/nodes/node1
     images: Path              # disk: ~/.cache/baremetal-exposure/nodes/node1
 
-    @property
-    def containerd_root(self) -> Path:
-        return self.images / "containerd"
-
-    @property
-    def containerd_state(self) -> Path:
-        return self.state / "containerd"
-
-    @property
-    def socket(self) -> Path:
-        return self.state / "containerd.sock"
-
-    @property
-    def containerd_config(self) -> Path:
-        return self.state / "containerd.toml"
-
-    @property
-    def runc_root(self) -> Path:
-        return self.state / "runc"
-
-    @property
-    def cni_conf_dir(self) -> Path:
-        return self.state / "cni" / "net.d"
-
-    @property
-    def kubelet_root(self) -> Path:
-        return self.state / "kubelet"
-
-    @property
-    def kubelet_certs(self) -> Path:
-        return self.state / "kubelet-pki"
-
-    @property
-    def kubelet_config(self) -> Path:
-        return self.state / "kubelet.yaml"
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.state / "kubelet.kubeconfig"
-
-    @property
-    def pod_logs(self) -> Path:
-        return self.state / "pod-logs"
+    containerd_root = _Under("images", "containerd")
+    containerd_state = _Under("state", "containerd")
+    socket = _Under("state", "containerd.sock")
+    containerd_config = _Under("state", "containerd.toml")
+    runc_root = _Under("state", "runc")
+    cni_conf_dir = _Under("state", "cni", "net.d")
+    kubelet_root = _Under("state", "kubelet")
+    kubelet_certs = _Under("state", "kubelet-pki")
+    kubelet_config = _Under("state", "kubelet.yaml")
+    kubeconfig = _Under("state", "kubelet.kubeconfig")
+    pod_logs = _Under("state", "pod-logs")
 
     @property
     def cgroup_root(self) -> str:

@@ -68,14 +68,17 @@ def apply_kube_proxy(api: Any, server: str, image: str, xtables_lock: str) -> No
     except client.exceptions.ApiException as exc:
         if exc.status != 404:
             raise
-        apps.create_namespaced_daemon_set("kube-system", body)
+        # The client validates a dict body into its V1DaemonSet model (pydantic validate_call).
+        apps.create_namespaced_daemon_set("kube-system", body)  # type: ignore[arg-type]
         return
+    # The apiserver fills in a DaemonSet's spec and pod spec; the client types them optional.
+    assert current.spec and current.spec.template.spec
     if current.spec.template.spec.containers[0].image != image:
         apps.patch_namespaced_daemon_set("kube-proxy", "kube-system", {"spec": {"template": {
             "spec": {"containers": [{"name": "kube-proxy", "image": image}]}}}})
 
 
-def populate_kwok(cp: "KubeControlPlane", lab: Lab, timeout: float = 180) -> None:
+def populate_kwok(cp: KubeControlPlane, lab: Lab, timeout: float = 180) -> None:
     """Paper nodes for scale tests (`lab up --kwok`): KWOK keeps them Ready, runs nothing."""
     from kubernetes import client
 
@@ -87,6 +90,7 @@ def populate_kwok(cp: "KubeControlPlane", lab: Lab, timeout: float = 180) -> Non
             assert host.ipv4
             create(core.create_node, manifests.node(host.name, host.ipv4))
             node = core.read_node(host.name)
+            assert node.status  # created with one (manifests.node); the client types it optional
             addresses = {a.type: a.address for a in (node.status.addresses or [])}
             if addresses.get("InternalIP") != host.ipv4:
                 core.patch_node_status(host.name, {"status": manifests.node(host.name, host.ipv4)

@@ -73,7 +73,7 @@ class Pki:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not (self.ca.cert.exists() and self.ca.key.exists()):
             key = _key()
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             cert = (
                 x509.CertificateBuilder()
                 .subject_name(_name("exposure-lab-kubernetes-ca"))
@@ -124,7 +124,7 @@ class Pki:
         ca_key = serialization.load_pem_private_key(self.ca.key.read_bytes(), None)
         ca_cert = x509.load_pem_x509_certificate(self.ca.cert.read_bytes())
         key = _key()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)

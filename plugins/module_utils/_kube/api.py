@@ -41,7 +41,7 @@ class KubeApi:
         try:
             return self.client.resource(kind, api_version)
         except Exception as exc:  # ResourceNotFoundError and discovery failures alike
-            raise KubeError("the apiserver does not serve %s %s: %s" % (api_version, kind, exc))
+            raise KubeError("the apiserver does not serve %s %s: %s" % (api_version, kind, exc)) from exc
 
     def get(self, api_version, kind, name, namespace=None):
         """The object as a dict, or None when it does not exist."""
@@ -51,7 +51,7 @@ class KubeApi:
         except Exception as exc:
             if NotFoundError is not None and isinstance(exc, NotFoundError):
                 return None
-            raise _error("reading %s %s" % (kind, _where(namespace, name)), exc)
+            raise _error("reading %s %s" % (kind, _where(namespace, name)), exc) from exc
 
     def list(self, api_version, kind, namespace=None, label_selector=None):
         """The items (dicts), in every namespace when `namespace` is None."""
@@ -59,7 +59,7 @@ class KubeApi:
         try:
             found = resource.get(namespace=namespace, label_selector=label_selector)
         except Exception as exc:
-            raise _error("listing %s%s" % (kind, " in %s" % namespace if namespace else ""), exc)
+            raise _error("listing %s%s" % (kind, " in %s" % namespace if namespace else ""), exc) from exc
         return found.to_dict().get("items") or []
 
     def replace(self, api_version, kind, body, field_manager):
@@ -72,7 +72,7 @@ class KubeApi:
                 field_manager=field_manager).to_dict()
         except Exception as exc:
             raise _error("writing %s %s" % (kind, _where(metadata.get("namespace"),
-                                                         metadata["name"])), exc)
+                                                         metadata["name"])), exc) from exc
 
     def apply(self, api_version, kind, body, field_manager, force=False):
         """Server-side apply of a (partial) object under `field_manager`."""
@@ -84,7 +84,7 @@ class KubeApi:
                 field_manager=field_manager, force_conflicts=force).to_dict()
         except Exception as exc:
             raise _error("applying %s %s" % (kind, _where(metadata.get("namespace"),
-                                                          metadata["name"])), exc)
+                                                          metadata["name"])), exc) from exc
 
 
 def _where(namespace, name):

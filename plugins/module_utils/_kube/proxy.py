@@ -68,12 +68,12 @@ class KubeProxy:
             try:
                 written = self.api.replace("v1", "ConfigMap", self._updated(configmap, result),
                                            self.field_manager)
-            except KubeConflict:
+            except KubeConflict as exc:
                 if attempt == 2:
                     raise ProxyError(
                         "ConfigMap %s/%s changed twice while this run was writing it (409 "
                         "Conflict): someone else is editing it; rerun when they are done"
-                        % (self.namespace, self.configmap))
+                        % (self.namespace, self.configmap)) from exc
                 continue
             result["changed"] = True
             configmap = written

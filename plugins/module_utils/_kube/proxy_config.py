@@ -52,7 +52,7 @@ def parse(text):
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProxyConfigError("config.conf is not YAML: %s" % exc)
+        raise ProxyConfigError("config.conf is not YAML: %s" % exc) from exc
     if not isinstance(config, dict):
         raise ProxyConfigError("config.conf is not a YAML mapping")
     if config.get("kind") != KIND:

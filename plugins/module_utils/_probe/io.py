@@ -33,9 +33,9 @@ def interface_mac(interface):
     try:
         with open(path) as handle:
             return pkt.mac_from_str(handle.read())
-    except (IOError, OSError):
+    except OSError:
         raise ProbeError("interface %r not found (no %s): set interface to a link of this host"
-                         % (interface, path))
+                         % (interface, path)) from None
 
 
 class RawTransport:
@@ -53,12 +53,12 @@ class RawTransport:
                     sock.bind((interface, ethertype))
                     sock.setblocking(False)
                     self.sockets[version] = sock
-        except (OSError, socket.error) as exc:
+        except OSError as exc:
             self.close()
             if exc.errno == errno.EPERM:
                 raise ProbeError("raw sockets need root or CAP_NET_RAW on the probing host "
-                                 "(become: true): %s" % exc)
-            raise ProbeError("cannot open a raw socket on %r: %s" % (interface, exc))
+                                 "(become: true): %s" % exc) from exc
+            raise ProbeError("cannot open a raw socket on %r: %s" % (interface, exc)) from exc
         self.sent = 0
 
     def __enter__(self):
@@ -83,10 +83,10 @@ class RawTransport:
             frame = pkt.dad_solicitation(self.mac, address)
         try:
             self.sockets[address.version].send(frame)
-        except (OSError, socket.error) as exc:
+        except OSError as exc:
             if exc.errno not in (errno.ENOBUFS, errno.EAGAIN):
                 raise ProbeError("sending a probe for %s on %r failed: %s"
-                                 % (address, self.interface, exc))
+                                 % (address, self.interface, exc)) from exc
             # A full queue drops this probe; the next round retries it.
         self.sent += 1
 
@@ -98,7 +98,7 @@ class RawTransport:
             while True:
                 try:
                     frame, meta = sock.recvfrom(2048)
-                except (OSError, socket.error) as exc:
+                except OSError as exc:
                     if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
                         break
                     raise

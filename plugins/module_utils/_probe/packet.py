@@ -55,7 +55,7 @@ def mac_from_str(text):
         return bytes(bytearray(int(part, 16) for part in parts))
     except ValueError:
         raise PacketError("invalid MAC address %r: expected six hex bytes like 02:00:5e:10:00:0b"
-                          % (text,))
+                          % (text,)) from None
 
 
 def mac_to_str(mac):

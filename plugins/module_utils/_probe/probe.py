@@ -77,7 +77,7 @@ def expand_targets(pools=None, addresses=None, limit=MAX_ADDRESSES):
         try:
             parsed = parse_range(_range_spec(item, where))
         except RangeError as exc:
-            raise ProbeError("%s: %s" % (where, exc))
+            raise ProbeError("%s: %s" % (where, exc)) from exc
         if len(targets) + parsed.size > limit:
             raise ProbeError("%s: %r brings the probe above %d addresses; probe large IPv6 "
                              "ranges by the part in use, or split the run"
@@ -109,7 +109,7 @@ def probe(transport, targets, rate=2000, retries=2, interval=0.2, timeout=1.0):
     pending = list(targets)
     next_send = transport.now()
     round_start = None
-    for attempt in range(retries + 1):
+    for _attempt in range(retries + 1):
         pending = [address for address in pending if address not in answers]
         if not pending:
             break
@@ -143,9 +143,9 @@ def evaluate(answers, targets, allowed=None, allowed_macs=None, allocated_ips=No
         macs = set(normalize_mac(mac) for mac in (allowed_macs or []))
         allocated = set(ipaddress.ip_address(str(ip)) for ip in (allocated_ips or []))
     except (KeyError, TypeError) as exc:
-        raise ProbeError("allowed: each entry needs 'ip' and 'mac' (%s)" % exc)
+        raise ProbeError("allowed: each entry needs 'ip' and 'mac' (%s)" % exc) from exc
     except (ValueError, PacketError) as exc:
-        raise ProbeError("allowed, allowed_macs or allocated_ips: %s" % exc)
+        raise ProbeError("allowed, allowed_macs or allocated_ips: %s" % exc) from exc
     entries = []
     for address in sorted(answers, key=lambda a: (a.version, int(a))):
         heard = sorted(answers[address])

@@ -87,7 +87,7 @@ def parse_excludes(specs):
     try:
         return parse_specs(specs, "exclude")
     except RangeError as exc:
-        raise ReservationError(str(exc))
+        raise ReservationError(str(exc)) from exc
 
 
 def subtract(first, last, exclude):
@@ -131,7 +131,7 @@ def run(backend, exclude_specs, check_mode=False, ignore_existing_leases=False,
         except ConcurrentChange as exc:
             if attempt == attempts:
                 raise ReservationError("%s; gave up after %d attempts, nothing was written"
-                                       % (exc, attempts))
+                                       % (exc, attempts)) from exc
             continue
         result["attempts"] = attempt
         return result

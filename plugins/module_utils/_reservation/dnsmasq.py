@@ -200,9 +200,9 @@ class DnsmasqBackend(Backend):
         try:
             with open(self.ranges_file) as handle:
                 return handle.read()
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise ReservationError("cannot read the dnsmasq ranges file %s (ranges_file): %s"
-                                   % (self.ranges_file, exc))
+                                   % (self.ranges_file, exc)) from exc
 
     def plan(self, state, exclude):
         return plan_text(state, exclude)

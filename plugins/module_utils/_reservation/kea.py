@@ -56,7 +56,7 @@ def _pool_range(pool, where):
     try:
         return parse_range(spec)
     except RangeError as exc:
-        raise ReservationError("%s: Kea pool %r cannot be read: %s" % (where, pool.get("pool"), exc))
+        raise ReservationError("%s: Kea pool %r cannot be read: %s" % (where, pool.get("pool"), exc)) from exc
 
 
 def _subnets(conf, family):

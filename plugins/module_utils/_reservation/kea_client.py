@@ -62,21 +62,21 @@ class KeaClient:
                     "set kea_username/kea_password (exposure_dhcp.kea, KEA_API_USER/KEA_API_PASSWORD) "
                     "to a client of its "
                     "'authentication' section" % (self.url, exc.code, self.username or "")
-                )
+                ) from exc
             raise ReservationError("the Kea control agent at %s answered HTTP %d to %s: %s"
-                                   % (self.url, exc.code, command, exc.reason))
+                                   % (self.url, exc.code, command, exc.reason)) from exc
         except (URLError, OSError, ValueError) as exc:
             raise ReservationError(
                 "cannot reach the Kea control agent at %s (%s): %s; check kea_url "
                 "(exposure_dhcp.kea.url / KEA_API_URL) "
                 "and that kea-ctrl-agent runs and listens there"
                 % (self.url, command, getattr(exc, "reason", exc))
-            )
+            ) from exc
         try:
             answer = json.loads(text)
         except ValueError:
             raise ReservationError("the Kea control agent at %s answered %s with something "
-                                   "that is not JSON: %r" % (self.url, command, text[:200]))
+                                   "that is not JSON: %r" % (self.url, command, text[:200])) from None
         if isinstance(answer, list):
             answer = answer[0] if answer else {}
         if answer.get("result") not in accept:

@@ -75,7 +75,7 @@ def check_fields(params):
                 raise TextError("subnets[%d] = %r must be a CIDR" % (index, subnet))
         parse_specs(params.get("subnets") or [], "subnets")
     except (TextError, RangeError) as exc:
-        raise NetBoxReservationError(str(exc))
+        raise NetBoxReservationError(str(exc)) from exc
 
 
 def site_tag(site):
@@ -113,7 +113,7 @@ def parse_pool_ranges(ranges):
     try:
         return parse_specs(ranges, "ranges")
     except RangeError as exc:
-        raise NetBoxReservationError(str(exc))
+        raise NetBoxReservationError(str(exc)) from exc
 
 
 def mask_for(rng, subnets, prefixes):
@@ -386,8 +386,8 @@ def run_present(client, spec, ranges, subnets=None, check_mode=False):
             **scope)]
         others = client.list(RANGES, family=rng.version, **scope)
         addresses = client.list("ipam/ip-addresses/", parent=span, **scope)
-        for text in find_conflicts(rng, vrf_name, others, prefixes, addresses, own_ids):
-            conflicts.append("%s-%s: %s" % (rng.first, rng.last, text))
+        for conflict in find_conflicts(rng, vrf_name, others, prefixes, addresses, own_ids):
+            conflicts.append("%s-%s: %s" % (rng.first, rng.last, conflict))
         mask = mask_for(rng, subnets, enclosing)
         before = existing_view(obj) if obj else None
         plans.append((obj, before, desired_view(rng, mask, view_spec, before)))

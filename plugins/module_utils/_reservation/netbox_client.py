@@ -108,13 +108,13 @@ class NetBoxClient:
                 detail = _error_text(exc.read().decode("utf-8", "replace"))
             except Exception:  # pylint: disable=broad-except
                 detail = str(exc)
-            raise NetBoxError(self._describe(method, url, exc.code, detail))
+            raise NetBoxError(self._describe(method, url, exc.code, detail)) from exc
         except (URLError, OSError, ValueError) as exc:
             raise NetBoxError(
                 "NetBox at %s is unreachable (%s %s: %s); check netbox_url "
                 "(exposure_ipam.url / NETBOX_API) and that NetBox is running"
                 % (self.url, method, url, getattr(exc, "reason", exc))
-            )
+            ) from exc
         if not text:
             return None
         return json.loads(text)

@@ -20,7 +20,7 @@ class RouterError(ExposureError):
     """A failure to report to the user as is (it names the thing and the fix)."""
 
 
-class RouterBackend(object):
+class RouterBackend:
     def running_config(self):
         """The running configuration as text."""
         raise NotImplementedError

@@ -42,7 +42,7 @@ def parse_reload_test(output):
     section = None
     stack = []
     lines = output.splitlines()
-    for index, raw in enumerate(lines):
+    for raw in lines:
         if raw.strip() in ("Lines To Delete", "Lines To Add"):
             section = raw.strip()
             stack = []

@@ -19,8 +19,6 @@ __metaclass__ = type
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.base import RouterError
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_apply import mask
-from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_validate import validate
-from ansible_collections.baremetal.exposure.plugins.module_utils._text import MASK
 from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_model import (
     line_key,
     parse_items,
@@ -30,6 +28,8 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_tex
     parse_text,
     render_text,
 )
+from ansible_collections.baremetal.exposure.plugins.module_utils._router.frr_validate import validate
+from ansible_collections.baremetal.exposure.plugins.module_utils._text import MASK
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
 
@@ -71,7 +71,7 @@ def candidate(running_text, config, state):
     if not config.get("asn") and asn is not None:
         config = dict(config, asn=asn)
     want = render(config)
-    keys = set(line_key(c, l) for c, l in want) - set([None])
+    keys = set(line_key(context, line) for context, line in want) - set([None])
     owners = set(key[0] for key in keys) | named_owners(config)
     if state == "deleted":
         # The router-id is the instance's identity, not something a peer set brings along.
@@ -89,7 +89,8 @@ def candidate(running_text, config, state):
         kept.extend(want)
     # FRR does not show an empty address-family block: keep none, or it is a delta forever.
     used = set(context for context, line in kept)
-    kept = [(c, l) for c, l in kept if not (l.startswith("address-family ") and c + (l,) not in used)]
+    kept = [(context, line) for context, line in kept
+            if not (line.startswith("address-family ") and context + (line,) not in used)]
     return render_text(kept)
 
 

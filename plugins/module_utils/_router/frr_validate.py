@@ -89,7 +89,7 @@ def _remote_as(where, value):
 
 def check_address(where, value, versions=(4, 6)):
     try:
-        address = ipaddress.ip_address(u"%s" % value)
+        address = ipaddress.ip_address("%s" % value)
     except ValueError:
         address = None
     if address is None or address.version not in versions or str(address) != value:
@@ -134,7 +134,7 @@ def _prefix(where, value, afi):
         return 0
     width = 32 if afi == "ipv4" else 128
     try:
-        network = ipaddress.ip_network(u"%s" % value, strict=True)
+        network = ipaddress.ip_network("%s" % value, strict=True)
     except ValueError:
         network = None
     if network is None or network.max_prefixlen != width or str(network) != value:

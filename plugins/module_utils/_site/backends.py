@@ -37,7 +37,7 @@ def _dnsmasq_path(where, value):
     try:
         return dnsmasq.check_path(where, value)
     except _text.TextError as exc:
-        raise f.FieldError(str(exc))
+        raise f.FieldError(str(exc)) from exc
 
 
 def _slug(max_length=100):

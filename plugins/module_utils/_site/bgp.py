@@ -122,7 +122,7 @@ def _address(where, value):
     try:
         frr_validate.check_address(where, value)
     except _text.TextError as exc:
-        raise f.FieldError(str(exc))
+        raise f.FieldError(str(exc)) from exc
     return value
 
 
@@ -130,5 +130,5 @@ def _ipv4(where, value):
     try:
         frr_validate.check_address(where, value, (4,))
     except _text.TextError as exc:
-        raise f.FieldError(str(exc))
+        raise f.FieldError(str(exc)) from exc
     return value

@@ -101,7 +101,7 @@ def _heartbeat_key(where, value):
     try:
         _text.secret(where, value, 1, 4096)
     except _text.TextError as exc:
-        raise f.FieldError(str(exc))
+        raise f.FieldError(str(exc)) from exc
     if value != value.strip():
         raise f.FieldError("%s has spaces at its start or end, which the speaker strips; remove "
                            "them (the value is not shown)" % where)

@@ -88,7 +88,7 @@ def boolean(where, value):
         return ansible_boolean(value, strict=True)
     except TypeError:
         raise FieldError("%s = %s must be true or false (yes/no, on/off, 1/0 work too)"
-                         % (where, _text.shown(value)))
+                         % (where, _text.shown(value))) from None
 
 
 def integer(lowest, highest, also=()):
@@ -127,7 +127,7 @@ def pattern(regex, max_length, rule):
         try:
             return _text.name(where, value, regex, max_length, rule)
         except _text.TextError as exc:
-            raise FieldError(str(exc))
+            raise FieldError(str(exc)) from exc
     return check
 
 
@@ -145,7 +145,7 @@ def text(max_length, ascii_only=False):
         try:
             return _text.text(where, value, max_length, ascii_only=ascii_only)
         except _text.TextError as exc:
-            raise FieldError(str(exc))
+            raise FieldError(str(exc)) from exc
     return check
 
 

@@ -28,7 +28,14 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._ranges import 
     RangeError,
     parse_range,
 )
-from ansible_collections.baremetal.exposure.plugins.module_utils._site import backends, bgp, checks, cluster, pools, report
+from ansible_collections.baremetal.exposure.plugins.module_utils._site import (
+    backends,
+    bgp,
+    checks,
+    cluster,
+    pools,
+    report,
+)
 from ansible_collections.baremetal.exposure.plugins.module_utils._site import fields as f
 from ansible_collections.baremetal.exposure.plugins.module_utils._site.fields import Errors
 
@@ -43,7 +50,7 @@ class SiteModelError(ExposureError):
 
     def __init__(self, errors):
         self.errors = list(errors)
-        super(SiteModelError, self).__init__("\n".join(self.errors), errors=self.errors)
+        super().__init__("\n".join(self.errors), errors=self.errors)
 
 
 def parse_lan(errors, lan):

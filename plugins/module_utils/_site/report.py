@@ -52,7 +52,7 @@ def render(plan):
                 pool["owner"]]))
     pool_rows.sort(key=_key)
     context_rows = []
-    for index, item in enumerate(plan["dhcp"]["dynamic_ranges"]):
+    for item in plan["dhcp"]["dynamic_ranges"]:
         context_rows.append((order(item), [
             _range(item), item["size"], "DHCP dynamic range (%s)" % plan["dhcp"]["backend"]]))
     for subnet in plan["lan"]:

@@ -37,7 +37,6 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify.network
     step_node,
 )
 
-
 # -- step 1: allocation ----------------------------------------------------------------------------
 
 def step_allocation(ctx):

@@ -18,7 +18,6 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify import 
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify.context import host as _host
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify.context import step as _step
 
-
 # -- step 2: advertisement ---------------------------------------------------------------------------
 
 def step_advertisement(ctx):

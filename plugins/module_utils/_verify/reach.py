@@ -26,12 +26,12 @@ import struct
 import time
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._probe import packet as pkt
+from ansible_collections.baremetal.exposure.plugins.module_utils._probe.io import RawTransport
 from ansible_collections.baremetal.exposure.plugins.module_utils._probe.probe import (
     ProbeError,
     choose_interface,
     probe,
 )
-from ansible_collections.baremetal.exposure.plugins.module_utils._probe.io import RawTransport
 from ansible_collections.baremetal.exposure.plugins.module_utils._verify.facts import ip
 
 try:
@@ -78,10 +78,10 @@ class ResolveTransport(RawTransport):
             frame = neighbor_solicitation(self.mac, self.sources[6], address)
         try:
             self.sockets[address.version].send(frame)
-        except (OSError, socket.error) as exc:
+        except OSError as exc:
             if exc.errno not in (errno.ENOBUFS, errno.EAGAIN):
                 raise ProbeError("sending a request for %s on %r failed: %s"
-                                 % (address, self.interface, exc))
+                                 % (address, self.interface, exc)) from exc
         self.sent += 1
 
 
@@ -179,7 +179,7 @@ def connect(address, port, timeout, connector=socket.create_connection, clock=ti
         sock = connector((str(address), int(port)), timeout)
         sock.close()
         error, detail = None, None
-    except (OSError, socket.error) as exc:
+    except OSError as exc:
         error, detail = _error_name(exc), str(exc)
     return {"address": str(address), "port": int(port), "ok": error is None, "error": error,
             "detail": detail, "seconds": round(clock() - started, 3)}
@@ -204,7 +204,7 @@ def http_get(address, port, path="/", host=None, timeout=10.0, connection_factor
         response = conn.getresponse()
         result["status"] = response.status
         result["body"] = response.read(BODY_LIMIT).decode("utf-8", "replace")
-    except (OSError, socket.error) as exc:
+    except OSError as exc:
         result["error"], result["detail"] = _error_name(exc), str(exc)
     except Exception as exc:  # http.client.HTTPException and friends: a broken answer
         result["error"], result["detail"] = "bad answer", "%s: %s" % (type(exc).__name__, exc)

@@ -37,7 +37,7 @@ def _parse(output, what):
     try:
         data = json.loads(text)
     except ValueError:
-        raise RouterOutputError("%s: vtysh did not print JSON: %s" % (what, text[:200]))
+        raise RouterOutputError("%s: vtysh did not print JSON: %s" % (what, text[:200])) from None
     if not isinstance(data, dict):
         raise RouterOutputError("%s: expected a JSON object, got %s" % (what, type(data).__name__))
     return data

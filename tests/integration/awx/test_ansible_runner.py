@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_runner import REPO
 
 from exposure_lab import Lab, lifecycle
+
+from ansible_runner import REPO
 
 RUNNER = Path(sys.executable).with_name("ansible-runner")
 SITE = "playbooks/site.yml"

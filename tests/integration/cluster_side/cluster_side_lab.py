@@ -24,9 +24,10 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from ansible_runner import AnsibleRunner, PlaybookResult
 from exposure_lab import Lab
 from exposure_lab.config import CLUSTER_ASN, ROUTER_ASN
+
+from ansible_runner import AnsibleRunner, PlaybookResult
 
 HERE = Path(__file__).parent
 ROLE_PLAYBOOK = HERE / "playbooks" / "role.yml"

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from ansible_runner import COLLECTION_LINK
-from cluster_side_lab import (INGRESS_VIP, Kube, backend, changed_items, eventually,
-                              http_from_client, ok, run_role)
+from cluster_side_lab import INGRESS_VIP, Kube, backend, changed_items, eventually, http_from_client, ok, run_role
 
 GATEWAY = "gateway.networking.k8s.io/v1"
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from cluster_side_lab import Kube, changed_tasks, eventually, lab_plan, ok, run_role
 from exposure_lab.kube.manifests import KUBE_PROXY_CONFIG
+
+from cluster_side_lab import Kube, changed_tasks, eventually, lab_plan, ok, run_role
 
 TASK = "baremetal.exposure.kube_proxy : Set kube-proxy's strictARP when it runs in IPVS mode"
 ANNOTATION = "baremetal.exposure/kube-proxy-config"

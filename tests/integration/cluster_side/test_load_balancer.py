@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from cluster_side_lab import (LB_NAMESPACE, OUR_LABELS, Kube, changed_tasks, eventually, ok,
-                              run_role)
+from cluster_side_lab import LB_NAMESPACE, OUR_LABELS, Kube, changed_tasks, eventually, ok, run_role
 
 METALLB = "metallb.io/v1beta1"
 
@@ -33,7 +32,7 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(installed: Any) -> None:
 def test_the_real_run_changes_what_check_mode_announced(installed: Any) -> None:
     if not installed.fresh:
         pytest.skip("the load balancer was already installed when the session started")
-    for check, real in zip(installed.check_results, installed.first):
+    for check, real in zip(installed.check_results, installed.first, strict=True):
         assert changed_tasks(real) == changed_tasks(check)
 
 
@@ -75,7 +74,9 @@ def test_no_canary_is_left_behind(installed: Any, kube: Kube) -> None:
     assert not [n for n in names if n.startswith("baremetal-exposure-canary")]
     if installed.fresh:
         ran = {t["task"]["name"] for p in installed.first[1].plays for t in p.get("tasks", [])}
-        assert "baremetal.exposure.load_balancer : canary | Wait until each canary holds an address from its pool" in ran
+        assert (
+            "baremetal.exposure.load_balancer : canary | Wait until each canary holds an address from its pool"
+            in ran)
 
 
 def test_a_service_gets_an_address_from_the_pools(installed: Any, kube: Kube) -> None:
@@ -120,8 +121,9 @@ def test_removing_a_pool_removes_it_and_only_what_we_wrote(installed: Any, ansib
     plan["pools"] = [p for p in plan["pools"] if p["name"] != "services"]
     try:
         result = ok(run_role(ansible, "load_balancer", plan, "pools"))
-        assert "baremetal.exposure.load_balancer : pools | Remove the pools and advertisements the inventory no longer has" \
-            in changed_tasks(result)
+        assert (
+            "baremetal.exposure.load_balancer : pools | Remove the pools and advertisements the inventory no longer has"
+            in changed_tasks(result))
         assert kube.get(METALLB, "IPAddressPool", "services", LB_NAMESPACE) is None
         assert kube.get(METALLB, "L2Advertisement", "services", LB_NAMESPACE) is None
         assert kube.get(METALLB, "IPAddressPool", "ingress", LB_NAMESPACE) is not None

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cluster_side_lab import (LB_NAMESPACE, Kube, changed_tasks, eventually, lab_plan, ok,
-                              run_role)
+from cluster_side_lab import LB_NAMESPACE, Kube, changed_tasks, eventually, lab_plan, ok, run_role
 
 CRD = "apiextensions.k8s.io/v1"
 ROLE_CRDS = Path(__file__).resolve().parents[3] / "roles" / "load_balancer" / "files" / "crds"
@@ -77,7 +76,8 @@ def _metallb(kube: Kube, pause: str, legacy: bool) -> None:
     meta = {"namespace": LB_NAMESPACE, "labels": {"app": "metallb"}}
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": LB_NAMESPACE}}, manager="kubectl")
     for name in ("controller", "speaker"):
-        kube.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, **meta}}, manager="kubectl")
+        kube.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, **meta}},
+                   manager="kubectl")
     kube.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                 "metadata": {"name": "metallb-system:controller", "labels": {"app": "metallb"}},
                 "rules": [{"apiGroups": [""], "resources": ["services"], "verbs": ["get"]}]}, manager="kubectl")
@@ -152,7 +152,7 @@ class IpWatch:
             self.seen.append({name: self.kube.service_ips(self.namespace, name) for name in SERVICE_IPS})
             time.sleep(0.2)
 
-    def __enter__(self) -> "IpWatch":
+    def __enter__(self) -> IpWatch:
         self.thread.start()
         return self
 

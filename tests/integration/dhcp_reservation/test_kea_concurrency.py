@@ -91,7 +91,7 @@ class RacingProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "RacingProxy":
+    def __enter__(self) -> RacingProxy:
         self.thread.start()
         return self
 

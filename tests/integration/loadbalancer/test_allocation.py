@@ -79,7 +79,7 @@ def _expect(cluster: Cluster, namespace: str, name: str, wanted: dict[str, Any],
                        what=f"{where} to show {want}")
         except AssertionError:
             raise AssertionError(f"{where}: wanted {want}, has {cluster.ips(namespace, name)};"
-                                 f" events {_events(cluster, namespace, name)}\n{ctl.log()}")
+                                 f" events {_events(cluster, namespace, name)}\n{ctl.log()}") from None
     elif "failed" in wanted:
         reason = wanted["failed"]
 
@@ -90,7 +90,7 @@ def _expect(cluster: Cluster, namespace: str, name: str, wanted: dict[str, Any],
             eventually(failed, 15, what=f"{where} to fail with {reason}")
         except AssertionError:
             raise AssertionError(f"{where}: no AllocationFailed {reason}; events "
-                                 f"{_events(cluster, namespace, name)}\n{ctl.log()}")
+                                 f"{_events(cluster, namespace, name)}\n{ctl.log()}") from None
         assert not cluster.ips(namespace, name), f"{where}: failed but shows an IP"
     elif wanted.get("none"):
         time.sleep(1.5)

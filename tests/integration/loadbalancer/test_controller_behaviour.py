@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 from kubernetes import watch
 
-from conftest import BAREMETAL_LB, Cluster, eventually
-
 from exposure_lab.kube.control_plane import KubeControlPlane
+
+from conftest import BAREMETAL_LB, Cluster, eventually
 
 
 def _burst(cluster: Cluster, namespace: str, count: int, lb_class: str | None) -> list[str]:

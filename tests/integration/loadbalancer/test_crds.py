@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client, config  # noqa: E402
+from kubernetes import config  # noqa: E402
 from kubernetes.client.exceptions import ApiException  # noqa: E402
 
 from baremetal_lb.config import crds, import_legacy  # noqa: E402
@@ -150,7 +150,7 @@ def _into(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
 
 
 def test_crds_apply_idempotently_and_are_established(api: Api, applied: list[dict[str, Any]]) -> None:
-    for crd, first in zip(crds(), applied):
+    for crd, first in zip(crds(), applied, strict=True):
         managers = {(m["manager"], m["operation"]) for m in first["metadata"]["managedFields"]}
         assert (FIELD_MANAGER, "Apply") in managers
         again, _ = api.apply(crd)
@@ -245,12 +245,12 @@ def test_kubectl_get_shows_printer_columns(api: Api, namespace: str) -> None:
     columns = [c["name"] for c in pools["columnDefinitions"]]
     assert columns[:4] == ["Name", "Auto Assign", "Avoid Buggy IPs", "Addresses"]
     assert {"Assigned IPv4", "Available IPv4", "Assigned IPv6", "Available IPv6", "Age"} <= set(columns)
-    rows = {row["cells"][0]: dict(zip(columns, row["cells"])) for row in pools["rows"]}
+    rows = {row["cells"][0]: dict(zip(columns, row["cells"], strict=True)) for row in pools["rows"]}
     assert rows["expensive"]["Auto Assign"] is False
     assert "2001:db8:42::/64" in rows["expensive"]["Addresses"]
     peers, _ = api.call("GET", _path("metallb.io/v1beta2", "BGPPeer", namespace), accept=table_accept)
     columns = [c["name"] for c in peers["columnDefinitions"]]
-    rows = {row["cells"][0]: dict(zip(columns, row["cells"])) for row in peers["rows"]}
+    rows = {row["cells"][0]: dict(zip(columns, row["cells"], strict=True)) for row in peers["rows"]}
     assert (rows["peer-sample"]["Address"], rows["peer-sample"]["BFD Profile"]) == ("198.51.100.1", "full1")
 
 

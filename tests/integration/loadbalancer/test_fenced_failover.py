@@ -17,8 +17,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import Cluster, eventually
 from kubernetes import watch
+
+from conftest import Cluster, eventually
 
 SERVICES = 300
 POOL = ipaddress.ip_network("198.18.24.0/23")

@@ -27,8 +27,16 @@ from typing import Any
 import pytest
 import urllib3
 
-from baremetal_lb.kube import (ApiError, EventRecorder, Informer, KubeClient, LeaderElector,
-                               MERGE_PATCH, resource_path, server_side_apply)
+from baremetal_lb.kube import (
+    MERGE_PATCH,
+    ApiError,
+    EventRecorder,
+    Informer,
+    KubeClient,
+    LeaderElector,
+    resource_path,
+    server_side_apply,
+)
 
 
 def eventually(probe: Callable[[], Any], timeout: float = 20, what: str = "condition") -> Any:

@@ -18,9 +18,9 @@ from conftest import Cluster, eventually
 from speaker_lab import SpeakerProcess, endpoint_slice, heartbeat_key, run
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "speaker_bgp"))
-from bgp_lab import EBGP_NODES, NODES, PASSWORD, RouterSide, metallb_objects  # noqa: E402
-
 from exposure_lab.frr import FrrInstance  # noqa: E402
+
+from bgp_lab import EBGP_NODES, NODES, PASSWORD, RouterSide, metallb_objects  # noqa: E402
 
 KINDS = {"peers": ("v1beta2", "bgppeers", "BGPPeer"),
          "bfd_profiles": ("v1beta1", "bfdprofiles", "BFDProfile"),
@@ -65,7 +65,7 @@ def bgp_site(lab: Any, cluster: Cluster, controllers: Any, kubeconfig: str,
                 node, kubeconfig, pools, key, lb_class, tmp_path,
                 extra=["--bgp-engine", "frr", "--frr-dir", str(frrs[node].dir)])
         for speaker in speakers.values():
-            eventually(lambda: speaker.get("/readyz")[0] == 200 or not speaker.alive(), 30,
+            eventually(lambda speaker=speaker: speaker.get("/readyz")[0] == 200 or not speaker.alive(), 30,
                        what=f"speaker {speaker.node} ready")
             assert speaker.alive(), speaker.log()
         router.wait_established([lab.config.host(n).ipv4 for n in NODES])

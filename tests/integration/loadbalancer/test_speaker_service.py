@@ -14,8 +14,18 @@ from typing import Any
 import pytest
 
 from conftest import Cluster, eventually
-from speaker_lab import (NodeSide, SpeakerProcess, client_neighbor_mac, endpoint_slice,
-                         flush_client_neighbor, heartbeat_key, netns, reach, run, wait_for)
+from speaker_lab import (
+    NodeSide,
+    SpeakerProcess,
+    client_neighbor_mac,
+    endpoint_slice,
+    flush_client_neighbor,
+    heartbeat_key,
+    netns,
+    reach,
+    run,
+    wait_for,
+)
 
 NODES = ("node1", "node2", "node3")
 POOL = ipaddress.ip_network("198.51.100.240/29")
@@ -40,14 +50,14 @@ def site(cluster: Cluster, controllers: Any, kubeconfig: str,
                 for node in NODES}
     try:
         for speaker in speakers.values():
-            eventually(lambda: speaker.get("/readyz")[0] == 200 or not speaker.alive(), 30,
+            eventually(lambda speaker=speaker: speaker.get("/readyz")[0] == 200 or not speaker.alive(), 30,
                        what=f"speaker {speaker.node} ready")
             assert speaker.alive(), speaker.log()
         # Ready means warmed up; the speakers also have to hear each other before ownership
         # is settled (a Service created earlier may change owner once at start-up).
         for speaker in speakers.values():
-            eventually(lambda: speaker.metric("baremetal_lb_speaker_live_members",
-                                              interface="eth0") == len(NODES), 15,
+            eventually(lambda speaker=speaker: speaker.metric("baremetal_lb_speaker_live_members",
+                                                              interface="eth0") == len(NODES), 15,
                        what=f"speaker {speaker.node} hearing every node")
         yield {"pools": pools, "apps": apps, "class": lb_class, "sides": sides,
                "speakers": speakers, "key": key, "tmp": tmp_path, "kubeconfig": kubeconfig}

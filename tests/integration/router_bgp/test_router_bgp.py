@@ -15,8 +15,17 @@ from exposure_lab import Lab
 from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
 
-from conftest import PASSWORD, PLAYBOOK, POOL_CIDRS, PREFLIGHT_PLAYBOOK, ROGUE_IPV4, Peer, \
-    bgp_settings, plan, wait_established
+from conftest import (
+    PASSWORD,
+    PLAYBOOK,
+    POOL_CIDRS,
+    PREFLIGHT_PLAYBOOK,
+    ROGUE_IPV4,
+    Peer,
+    bgp_settings,
+    plan,
+    wait_established,
+)
 
 ECMP = "203.0.113.10/32"
 OUTSIDE = "203.0.113.200/32"

@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from ansible_runner import REPO, AnsibleRunner, PlaybookResult
 
 from exposure_lab import Lab
 from exposure_lab.frr import RouterFrr
+
+from ansible_runner import REPO, AnsibleRunner, PlaybookResult
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, config  # noqa: E402

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible_runner import REPO, AnsibleRunner, PlaybookResult
 
 from exposure_lab import Lab
 from exposure_lab.config import LabConfig
 from exposure_lab.dhcp import kea_command
 from exposure_lab.dhcp_client import acquire, client_mac
 from exposure_lab.frr import RouterFrr
+
+from ansible_runner import REPO, AnsibleRunner, PlaybookResult
 
 SITE = REPO / "playbooks" / "site.yml"
 # The lab site's layer-2 IPv4 pools (lab/inventory/group_vars/site_lab.yml).

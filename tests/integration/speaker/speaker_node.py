@@ -16,12 +16,12 @@ import threading
 import time
 from typing import Any
 
-from baremetal_lb.speaker.ownership import owned_by
 from baremetal_lb.layer2.announcer import Layer2Announcer
 from baremetal_lb.layer2.state import AnnounceConfig, Conflict
 from baremetal_lb.liveness.service import HeartbeatConfig, HeartbeatService
 from baremetal_lb.net.ethernet import format_mac
 from baremetal_lb.net.links import Link, LinkWatcher
+from baremetal_lb.speaker.ownership import owned_by
 
 _print_lock = threading.Lock()
 

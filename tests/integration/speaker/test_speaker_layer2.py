@@ -177,7 +177,7 @@ def test_squatter_is_detected_before_announcing(spawn: Callable[..., Process],
     squatter("2001:db8:100::f2/128")
     node1 = speaker(spawn, "xl-node1", "node1", ["198.51.100.242", "2001:db8:100::f2"])
     for ip in ("198.51.100.242", "2001:db8:100::f2"):
-        conflict = node1.wait(lambda e: e["event"] == "conflict" and e["ip"] == ip)
+        conflict = node1.wait(lambda e, ip=ip: e["event"] == "conflict" and e["ip"] == ip)
         assert conflict["phase"] == "probing" and conflict["mac"] != NODE_MAC["node1"]
     time.sleep(0.6)            # longer than probe + wait: it must still not announce
     assert not [e for e in node1.events if e.get("state") == "announcing"]

@@ -18,13 +18,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from baremetal_lb.bgp.frr import FrrEngine
+from baremetal_lb.speaker.bgp import NodeBgp, ServiceIP, bgp_config_for_node
 from exposure_lab import Lab
 from exposure_lab.config import CLUSTER_ASN, ROUTER_ASN
 from exposure_lab.core import wait_for
 from exposure_lab.frr import FrrInstance
-
-from baremetal_lb.speaker.bgp import NodeBgp, ServiceIP, bgp_config_for_node
-from baremetal_lb.bgp.frr import FrrEngine
 
 PASSWORD = "blb-lab-secret"
 EBGP_NODES = ("node1", "node2")

@@ -72,7 +72,7 @@ def test_credential_type_is_well_formed(name, ctype):
 
 def test_injected_variables_are_exactly_those_read():
     injected = set()
-    for file_name, ctype in CREDENTIAL_TYPES:
+    for _file_name, ctype in CREDENTIAL_TYPES:
         injected |= set(ctype["injectors"].get("env", {}))
     assert injected == READ_FROM_ENVIRONMENT
     sources = _sources()

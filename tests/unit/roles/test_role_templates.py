@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 HERE = os.path.dirname(__file__)
+RENDER = os.path.join(HERE, "render.py")
 KUBE = os.path.join(HERE, "..", "plugins", "module_utils", "_kube")
 with open(os.path.join(KUBE, "sites.yml")) as _f:
     SITES = yaml.safe_load(_f)
@@ -93,7 +94,7 @@ GOLDEN = {
 }
 
 
-def render(requests, script=os.path.join(HERE, "render.py")):
+def render(requests, script=RENDER):
     """{key: result} for `requests`, from render.py in a process of its own."""
     done = subprocess.run([sys.executable, script], input=json.dumps(requests),
                           capture_output=True, text=True, check=False)

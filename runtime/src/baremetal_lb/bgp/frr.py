@@ -4,8 +4,9 @@ The first apply, and any change beyond the announced prefixes and their policies
 timers, BFD profiles), goes through frr-reload.py, FRR's own diff-and-apply, which changes
 only what differs. Announcement-only changes skip it: the engine knows what it applied last,
 so it sends the few `network` / prefix-list / route-map lines straight to the daemons' vty
-sockets (about 1 ms; through vtysh 60-200 ms; frr-reload.py takes ~1 s). Either way sessions are not reset. The rendered file is
-also written to <frr_dir>/frr.conf so daemons restarted with `-f` come back with it.
+sockets (about 1 ms; through vtysh 60-200 ms; frr-reload.py takes ~1 s). Either way sessions are
+not reset. The rendered file is also written to <frr_dir>/frr.conf so daemons restarted with
+`-f` come back with it.
 
 BFD gate: a peer with BFD is sent nothing until bgpd reports that peer's BFD session Up (see
 render.py, "Holding a peer"). A small thread watches bgpd's view of BFD (`show bgp neighbors

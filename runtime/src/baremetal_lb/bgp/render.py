@@ -39,9 +39,9 @@ difference when nothing changed (e.g. well-known communities by name, `ebgp-mult
 from __future__ import annotations
 
 import zlib
-from ipaddress import ip_network
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 
 from .model import Announcement, BfdProfile, BgpConfig, IPNetwork, Peer, community_key
 

@@ -11,7 +11,6 @@ import os
 
 import pytest
 import yaml
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.baremetal.exposure.plugins.filter.ranges import FilterModule

@@ -14,7 +14,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils import _text
 
 @pytest.mark.parametrize("value,problem", [
     ("a\nb", "a newline"), ("a\rb", "a carriage return"), ("a\tb", "a tab"),
-    ("a\x1bb", "the control character U+001B"), (u"a\u2028b", "the control character U+2028"),
+    ("a\x1bb", "the control character U+001B"), ("a\u2028b", "the control character U+2028"),
 ])
 def test_one_line_means_no_control_character(value, problem):
     with pytest.raises(_text.TextError) as exc:
@@ -23,16 +23,16 @@ def test_one_line_means_no_control_character(value, problem):
 
 
 def test_ascii_only_and_length():
-    assert _text.text("opt", u"Café", 10) == u"Café"
+    assert _text.text("opt", "Café", 10) == "Café"
     with pytest.raises(_text.TextError, match="must be printable ASCII"):
-        _text.text("opt", u"Café", 10, ascii_only=True)
+        _text.text("opt", "Café", 10, ascii_only=True)
     with pytest.raises(_text.TextError, match="opt is 11 characters long"):
         _text.text("opt", "x" * 11, 10)
 
 
 @pytest.mark.parametrize("value,word,problem", [
     ("two words", True, "contains a space or a character outside printable ASCII"),
-    (u"pässword", True, "contains a space or a character outside printable ASCII"),
+    ("pässword", True, "contains a space or a character outside printable ASCII"),
     ("new\nline", False, "contains a newline"),
     ("x" * 81, True, "has 81 characters; use 1-80"),
 ])

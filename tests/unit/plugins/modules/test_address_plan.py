@@ -28,7 +28,7 @@ SITE = {
 
 class Exit(Exception):
     def __init__(self, result, failed):
-        super(Exit, self).__init__(result)
+        super().__init__(result)
         self.result = result
         self.failed = failed
 

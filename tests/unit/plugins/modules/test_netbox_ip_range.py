@@ -13,7 +13,6 @@ import copy
 import json
 
 import pytest
-
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 

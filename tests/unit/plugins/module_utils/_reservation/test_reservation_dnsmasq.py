@@ -46,7 +46,7 @@ def test_leases_active_only():
             "5000 02:00:5e:40:00:03 198.51.100.120 * *\n"
             "duid 00:01:00:01\n")
     leases = dnsmasq.parse_leases(text, now=1000)
-    assert [(l["ip"], l["hostname"]) for l in leases] == [("198.51.100.186", ""), ("198.51.100.120", "")]
+    assert [(lease["ip"], lease["hostname"]) for lease in leases] == [("198.51.100.186", ""), ("198.51.100.120", "")]
 
 
 def test_test_config_swaps_the_ranges_file(tmp_path):

@@ -10,11 +10,10 @@ __metaclass__ = type
 import io
 import json
 import os
+from urllib.error import HTTPError, URLError
 
 import pytest
 import yaml
-
-from urllib.error import HTTPError, URLError
 
 from ansible_collections.baremetal.exposure.plugins.module_utils._reservation import netbox_client as nbc
 
