@@ -9,8 +9,6 @@ site.yml for that.
 
 from __future__ import annotations
 
-import os
-
 import copy
 import json
 import sys
@@ -114,8 +112,6 @@ def run_role(ansible: AnsibleRunner, role: str, plan: dict[str, Any], tasks_from
 
 
 def ok(result: PlaybookResult) -> PlaybookResult:
-    if result.rc != 0 and os.environ.get("DEBUG_DUMP"):
-        Path(os.environ["DEBUG_DUMP"]).write_text(result.stdout)
     assert result.rc == 0, "\n".join(result.failure_messages()) or result.stderr[-3000:]
     return result
 
