@@ -28,6 +28,13 @@ AFTER_OTHERS = ("site/test_site_playbook.py", "awx/test_ansible_runner.py",
                 "site/test_diagnose.py", "site/test_site_secrets.py")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` runs `-m "not long"` to stay inside CI's 90 minutes; `make integration-long`
+    # runs the rest (docs/development.md lists them and why each is there).
+    config.addinivalue_line("markers", "long: a long scenario outside CI's time budget "
+                            "(make integration-long)")
+
+
 def _rank(item: pytest.Item) -> int:
     return next((rank for rank, name in enumerate(AFTER_OTHERS, 1) if name in item.nodeid), 0)
 

@@ -24,6 +24,9 @@ import yaml
 
 from cluster_side_lab import LB_NAMESPACE, Kube, changed_tasks, eventually, lab_plan, ok, run_role
 
+# Outside `make test` (CI time): MetalLB refused and migrated, for CRDs and the legacy ConfigMap: four full installs.
+pytestmark = pytest.mark.long
+
 CRD = "apiextensions.k8s.io/v1"
 ROLE_CRDS = Path(__file__).resolve().parents[3] / "roles" / "load_balancer" / "files" / "crds"
 METALLB = "metallb.io/v1beta1"

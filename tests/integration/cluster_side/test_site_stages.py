@@ -17,6 +17,10 @@ import pytest
 from ansible_runner import REPO
 from cluster_side_lab import INGRESS_VIP, LB_NAMESPACE, Kube, changed_tasks, eventually
 
+# Outside `make test` (CI time): the cluster-side stages through site.yml; site/test_site_playbook
+# runs the whole site.yml the same way (check, real, second run).
+pytestmark = pytest.mark.long
+
 SITE = REPO / "playbooks" / "site.yml"
 TAGS = "kube_proxy,load_balancer,pools,ingress"
 

@@ -248,6 +248,8 @@ def test_diagnose_writes_nothing_and_check_mode_says_the_same(
     assert (router_config(lab), resource_versions(kube)) == before
 
 
+# Outside `make test` (CI time): five breaks, each restored and re-converged.
+@pytest.mark.long
 @pytest.mark.parametrize("what,service,breaker,step,text", BREAKS, ids=[b[0] for b in BREAKS])
 def test_a_broken_step_is_named(lab: Lab, ansible: AnsibleRunner, kube: Any, site: dict[str, Any],
                                 what: str, service: str, breaker: Any, step: int, text: str) -> None:
