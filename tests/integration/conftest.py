@@ -16,7 +16,7 @@ import pytest
 from exposure_lab import Lab, LabConfig, lifecycle
 from exposure_lab.snapshot import MachineSnapshot
 
-from ansible_runner import AnsibleRunner
+from ansible_runner import REPO, AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
 # The whole site playbook leaves the lab changed (as an operator's run would): it runs after
@@ -86,3 +86,12 @@ def ansible(lab: Lab) -> AnsibleRunner:
     """Runs ansible-playbook against the lab inventory (lab/ansible.cfg), with the lab's
     secrets in the environment the way an AWX credential would put them."""
     return AnsibleRunner(lab)
+
+
+@pytest.fixture(scope="session")
+def demo_app(ansible: AnsibleRunner) -> None:
+    """The lab's demo application (lab/playbooks/demo-app.yml): the lab inventory's verify stage
+    expects its answer through the ingress VIP (Host demo.lab.example, body with "pod="), as
+    `make demo` deploys it before site.yml."""
+    result = ansible.playbook(REPO / "lab" / "playbooks" / "demo-app.yml")
+    assert result.rc == 0, "\n".join(result.failure_messages()) or result.stderr[-3000:]

@@ -73,7 +73,8 @@ def run(pdd: Path, ident: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runs(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any], Path, Path]:
+def runs(lab: Lab, demo_app: None,
+         tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any], Path, Path]:
     if not RUNNER.exists():
         pytest.skip("ansible-runner is not installed in the venv (requirements-dev.txt)")
     root = tmp_path_factory.mktemp("awx")
