@@ -39,6 +39,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify.network
 
 # -- step 1: allocation ----------------------------------------------------------------------------
 
+
 def step_allocation(ctx):
     lb = ctx.lb_namespace
     if ctx.svc is None:
@@ -108,6 +109,7 @@ def _pending_hints(ctx, wanted_pool, lb):
 
 # -- step 4: endpoints -----------------------------------------------------------------------------------
 
+
 def step_endpoints(ctx):
     ep = ctx.endpoints
     selector = F._get(ctx.svc, "spec", "selector") or {}
@@ -137,6 +139,7 @@ def step_endpoints(ctx):
 
 
 # -- step 5: the application --------------------------------------------------------------------------
+
 
 def step_application(ctx):
     if not ctx.http:

@@ -20,6 +20,7 @@ from ansible_collections.baremetal.exposure.plugins.module_utils._verify.context
 
 # -- step 2: advertisement ---------------------------------------------------------------------------
 
+
 def step_advertisement(ctx):
     results = []
     for address in ctx.ips:
@@ -205,6 +206,7 @@ def _session_hints(ctx, router):
 
 
 # -- step 3: the node receives the traffic ----------------------------------------------------------
+
 
 def step_node(ctx, advertised):
     if advertised.get("cause") == "node_unreachable":
