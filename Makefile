@@ -194,7 +194,7 @@ integration: $(STAMP_MAIN) $(COLLECTION_LINK) ## Integration tests against the l
 	$(VENV)/bin/pytest tests/integration -v -m "not long" --durations=40
 
 .PHONY: integration-long
-integration-long: $(STAMP_MAIN) $(COLLECTION_LINK) ## The long integration tier (MetalLB migration, site stages, diagnose breaks)
+integration-long: $(STAMP_MAIN) $(COLLECTION_LINK) ## The long integration tier (MetalLB migration, site stages, diagnosis, secrets audit)
 	$(VENV)/bin/pytest tests/integration -v -m long --durations=40
 
 # Molecule's scenarios (extensions/molecule: layer2, bgp, multi_site), each on a fresh lab:
