@@ -52,9 +52,13 @@ def kube(kubeconfig: str) -> Iterator[Kube]:
 
 
 @pytest.fixture(scope="session")
-def uninstall(kube: Kube) -> Iterator[None]:
-    """At the end of the session, remove what the roles installed (not the shared CRDs)."""
+def uninstall(lab: Any, kube: Kube) -> Iterator[None]:
+    """At the end of the session, remove what the roles installed (not the shared CRDs). When
+    the session took the whole lab down itself (lab/test_lifecycle.py runs last and ends with
+    `lab down`), there is no cluster left to clean: session fixtures are finalized after it."""
     yield
+    if not lab.info("kube"):  # a fresh read of the lab's state file
+        return
     for namespace in (LB_NAMESPACE, "traefik", "ingress-nginx"):
         kube.delete("v1", "Namespace", namespace)
     for kind in ("ClusterRole", "ClusterRoleBinding"):
