@@ -134,13 +134,33 @@ class CrdSwap:
         raise RuntimeError(f"CRD {name}: PUT kept conflicting; apply {OURS_DIR} by hand")
 
     def _drop_bench_ownership(self, name: str) -> None:
-        live = _get(self.kube, name)
-        if live is None:
-            return
-        entries = live["metadata"].get("managedFields", [])
-        kept = [e for e in entries if e.get("manager") not in DROP_MANAGERS]
-        if len(kept) != len(entries) and kept:
-            self.kube.request("PATCH", f"{CRD_PATH}/{name}",
-                              {"metadata": {"managedFields": kept,
-                                            "resourceVersion": live["metadata"]["resourceVersion"]}},
-                              content_type="application/merge-patch+json")
+        # The CRD's own status controller writes right after an apply, so the resourceVersion
+        # read here can be stale by the time the patch lands (HTTP 409): read again and retry.
+        for _ in range(10):
+            live = _get(self.kube, name)
+            if live is None:
+                return
+            entries = live["metadata"].get("managedFields", [])
+            kept = [e for e in entries if e.get("manager") not in DROP_MANAGERS]
+            if len(kept) == len(entries) or not kept:
+                return
+            try:
+                self.kube.request("PATCH", f"{CRD_PATH}/{name}",
+                                  {"metadata": {"managedFields": kept, "resourceVersion":
+                                                live["metadata"]["resourceVersion"]}},
+                                  content_type="application/merge-patch+json")
+                return
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+            time.sleep(0.2)
+        raise RuntimeError(f"CRD {name}: the managedFields patch kept conflicting")
+
+
+def ensure_ours(kube: Kube) -> None:
+    """Our CRDs, applied under OURS_MANAGER and Established: a freshly started lab has none
+    (a bench must not assume what site.yml or the tests installed)."""
+    mine = ours()
+    for name, doc in mine.items():
+        kube.apply(doc, f"{CRD_PATH}/{name}", OURS_MANAGER)
+    wait_established(kube, list(mine))

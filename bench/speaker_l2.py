@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                 for line in swap.restore_ours():
                     print(f"CRD {line}", flush=True)
         else:
+            wait_no_other_swap()
+            _crds.ensure_ours(kube)
             res = run_impl(kube, OurSpeakers(KUBECONFIG, ns, LB_CLASS, workdir), args)
             if args.rss_ips:
                 try:

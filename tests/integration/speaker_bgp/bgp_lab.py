@@ -129,9 +129,13 @@ def ensure_node_ipv6(lab: Lab) -> None:
                     netns=host.netns)
 
 
-def router_commands(lab: Lab) -> list[str]:
+def router_commands(lab: Lab, replace: Iterable[str] = ()) -> list[str]:
+    """The router's side for NODES; `replace`: neighbours the router already has (site.yml's
+    router_bgp makes each node a peer-group member, whose remote-as cannot be overridden), removed
+    first and put back by `RouterSide.restore`."""
     lines = ["bfd", f" profile {ROUTER_BFD}", f"  receive-interval {BFD_MS}",
-             f"  transmit-interval {BFD_MS}", " exit", "exit", f"router bgp {ROUTER_ASN}"]
+             f"  transmit-interval {BFD_MS}", " exit", "exit", f"router bgp {ROUTER_ASN}",
+             *(f" no neighbor {address}" for address in replace)]
     v4: list[str] = []
     v6: list[str] = []
     for node in NODES:
@@ -169,7 +173,10 @@ class RouterSide:
         self._saved.write_text("\n".join(
             line for line in original.splitlines()
             if line not in ("Building configuration...", "Current configuration:")))
-        self.frr.vtysh(*router_commands(self.lab))
+        ours = [address for node in NODES for address in (self.lab.config.host(node).ipv4,
+                                                          self.lab.config.host(node).ipv6)]
+        present = [a for a in ours if a and f" neighbor {a} " in original]
+        self.frr.vtysh(*router_commands(self.lab, present))
 
     def restore(self) -> None:
         if self._saved is None:
