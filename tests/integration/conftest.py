@@ -19,12 +19,14 @@ from exposure_lab.snapshot import MachineSnapshot
 from ansible_runner import REPO, AnsibleRunner
 
 LAST = "lab/test_lifecycle.py"
-# The whole site playbook leaves the lab changed (as an operator's run would): it runs after
-# every test that expects the lab's starting state, and before the lab is taken down. Then, in
-# this order, the tests that need the converged site: the run as AWX runs it (ansible-runner),
-# the diagnosis (which breaks one step at a time and restores it) and the secrets run (which
-# changes the router's BGP password).
-AFTER_OTHERS = ("site/test_site_playbook.py", "awx/test_ansible_runner.py",
+# Tests that leave the cluster changed run after every test that expects the lab's starting
+# state, and before the lab is taken down, in this order: the cluster-side roles (their load
+# balancer is removed after the last of them, cluster_side/conftest.py; while installed, its
+# controller takes the unclassed Services the load balancer tests expect left alone); the whole site
+# playbook (it leaves the lab changed, as an operator's run would); then the tests that need
+# the converged site: the run as AWX runs it (ansible-runner), the diagnosis (which breaks one
+# step at a time and restores it) and the secrets run (which changes the router's BGP password).
+AFTER_OTHERS = ("cluster_side/", "site/test_site_playbook.py", "awx/test_ansible_runner.py",
                 "site/test_diagnose.py", "site/test_site_secrets.py")
 
 

@@ -10,7 +10,7 @@ metallb.io and Gateway API CRDs stay: other tests share them).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -51,23 +51,37 @@ def kube(kubeconfig: str) -> Iterator[Kube]:
     api.close()
 
 
+# What `uninstall` registered, run after the last cluster-side test (pytest_runtest_teardown
+# below): the tests after this directory (the site playbook, AWX) start from a cluster without
+# the load balancer these tests installed, as a fresh site would.
+_AT_THE_END: list[Callable[[], None]] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if nextitem is None or nextitem.path.parent != item.path.parent:
+        while _AT_THE_END:
+            _AT_THE_END.pop()()
+
+
 @pytest.fixture(scope="session")
-def uninstall(lab: Any, kube: Kube) -> Iterator[None]:
-    """At the end of the session, remove what the roles installed (not the shared CRDs). When
-    the session took the whole lab down itself (lab/test_lifecycle.py runs last and ends with
-    `lab down`), there is no cluster left to clean: session fixtures are finalized after it."""
-    yield
-    if not lab.info("kube"):  # a fresh read of the lab's state file
-        return
-    for namespace in (LB_NAMESPACE, "traefik", "ingress-nginx"):
-        kube.delete("v1", "Namespace", namespace)
-    for kind in ("ClusterRole", "ClusterRoleBinding"):
-        for name in ("baremetal-lb-controller", "baremetal-lb-speaker", "traefik-traefik", "ingress-nginx"):
-            kube.delete("rbac.authorization.k8s.io/v1", kind, name)
-    for name in ("traefik", "nginx"):
-        kube.delete("networking.k8s.io/v1", "IngressClass", name)
-    for namespace in (LB_NAMESPACE, "traefik", "ingress-nginx"):
-        kube.wait_gone("v1", "Namespace", namespace, timeout=180)
+def uninstall(kube: Kube) -> None:
+    """After the last cluster-side test, remove what the roles installed (not the shared CRDs).
+    The order in tests/integration/conftest.py keeps this directory's tests together."""
+
+    def remove() -> None:
+        for namespace in (LB_NAMESPACE, "traefik", "ingress-nginx"):
+            kube.delete("v1", "Namespace", namespace)
+        for kind in ("ClusterRole", "ClusterRoleBinding"):
+            for name in ("baremetal-lb-controller", "baremetal-lb-speaker", "traefik-traefik",
+                         "ingress-nginx"):
+                kube.delete("rbac.authorization.k8s.io/v1", kind, name)
+        for name in ("traefik", "nginx"):
+            kube.delete("networking.k8s.io/v1", "IngressClass", name)
+        for namespace in (LB_NAMESPACE, "traefik", "ingress-nginx"):
+            kube.wait_gone("v1", "Namespace", namespace, timeout=180)
+
+    _AT_THE_END.append(remove)
 
 
 class Installed:

@@ -141,9 +141,17 @@ def test_pod_on_node1_reaches_pod_on_node3_through_a_cluster_ip(api: Any, lab: L
     cluster_ip = service.spec.cluster_ip
     assert cluster_ip.startswith("198.19."), cluster_ip
     _eventually(lambda: _ready(core.read_namespaced_pod("server", namespace)), what="server")
-    script = ("import urllib.request,sys\n"
-              f"print(urllib.request.urlopen('http://{cluster_ip}/from-node1', timeout=5)"
-              ".read().decode())")
+    # The pod is Ready before its server listens (no readiness probe) and before kube-proxy on
+    # node1 has programmed the new endpoint (until then the ClusterIP rejects): a refused
+    # connection is retried for a while, as any client of a Service that just started would.
+    script = ("import time,urllib.request\n"
+              "for attempt in range(60):\n"
+              "    try:\n"
+              f"        print(urllib.request.urlopen('http://{cluster_ip}/from-node1', timeout=5)"
+              ".read().decode()); break\n"
+              "    except OSError:\n"
+              "        if attempt == 59: raise\n"
+              "        time.sleep(0.5)\n")
     core.create_namespaced_pod(namespace, {
         "metadata": {"name": "client"},
         "spec": {"restartPolicy": "Never",
