@@ -127,9 +127,15 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
         run(["ip", "-n", "xl-lan", "link", "set", f"v-{owner}", "down"])
     else:
         # An administrator downs the node's interface (the kernel then flushes its IPv6
-        # address: keep_addr_on_down=0; put back below).
+        # address: keep_addr_on_down=0, and every route through it: the lab's routes to the
+        # Service CIDRs and to the other nodes' pods, without which the node's kubelet and
+        # host-network pods cannot reach the apiserver; all put back below).
         ipv6 = run(netns(f"xl-{owner}", "ip", "-6", "-o", "addr", "show", "dev", "eth0",
                          "scope", "global")).split()
+        routes = [(family, line) for family in ("-4", "-6")
+                  for line in run(netns(f"xl-{owner}", "ip", family, "route", "show", "dev",
+                                        "eth0")).splitlines()
+                  if line.strip() and "proto kernel" not in line]
         run(netns(f"xl-{owner}", "ip", "link", "set", "eth0", "down"))
     try:
         new = wait_for(lambda: (reach(vip, 0.1) or None) if reach(vip, 0.1) != owner else None,
@@ -149,6 +155,9 @@ def test_failover_moves_the_vip(cluster: Cluster, site: dict[str, Any], failure:
             if "inet6" in ipv6:
                 run(netns(f"xl-{owner}", "ip", "addr", "replace", ipv6[ipv6.index("inet6") + 1],
                           "dev", "eth0", "nodad"), check=False)
+            for family, route in routes:
+                run(netns(f"xl-{owner}", "ip", family, "route", "replace", *route.split(),
+                          "dev", "eth0"))
     if failure.startswith("link"):
         # The node is back: once it is heard again, it must be able to serve the VIP alone
         # (its announcer survived the link flap).
