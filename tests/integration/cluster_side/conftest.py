@@ -3,8 +3,8 @@
 Needs the lab with real nodes and its locally built images, named in
 lab.info("nodes")["images"] (keys baremetal-lb, frr, traefik, pause) or in the environment
 (EXPOSURE_IMAGE_BAREMETAL_LB, EXPOSURE_IMAGE_FRR, EXPOSURE_IMAGE_TRAEFIK,
-EXPOSURE_IMAGE_PAUSE). What the tests install is removed at the end of the session (the
-metallb.io and Gateway API CRDs stay: other tests share them).
+EXPOSURE_IMAGE_PAUSE). What the tests install is removed after the last test of this directory
+(the metallb.io and Gateway API CRDs stay: other tests share them).
 """
 
 from __future__ import annotations
