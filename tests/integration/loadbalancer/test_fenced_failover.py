@@ -54,15 +54,34 @@ class Writes:
         self._seen: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self._watch = watch.Watch()
-        rv = cluster.core.list_namespaced_service(namespace).metadata.resource_version
-        self._thread = threading.Thread(target=self._run, args=(cluster, namespace, rv),
+        self._stopping = threading.Event()
+        self.broken: Exception | None = None
+        self._rv = cluster.core.list_namespaced_service(namespace).metadata.resource_version
+        self._thread = threading.Thread(target=self._run, args=(cluster, namespace),
                                         daemon=True)
         self._thread.start()
 
-    def _run(self, cluster: Cluster, namespace: str, rv: str) -> None:
+    def _run(self, cluster: Cluster, namespace: str) -> None:
+        # As an informer does: a stream the apiserver ends or cuts is resumed from the last
+        # resourceVersion seen, so no write goes unseen; one that keeps failing is reported.
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self._follow(cluster, namespace)
+            except Exception as exc:  # noqa: BLE001 - judged in stop()
+                if self._stopping.is_set():
+                    return
+                failures += 1
+                if failures > 5:
+                    self.broken = exc
+                    return
+                time.sleep(0.2)
+
+    def _follow(self, cluster: Cluster, namespace: str) -> None:
         for event in self._watch.stream(cluster.core.list_namespaced_service, namespace,
-                                        resource_version=rv, timeout_seconds=600):
+                                        resource_version=self._rv, timeout_seconds=600):
             svc = event["object"]
+            self._rv = svc.metadata.resource_version
             name = svc.metadata.name
             ips = () if event["type"] == "DELETED" else _ips(svc)
             with self._lock:
@@ -76,8 +95,12 @@ class Writes:
 
     def stop(self) -> list[tuple[str, tuple[str, ...], str | None]]:
         time.sleep(1)       # the last events arrive
+        self._stopping.set()
         self._watch.stop()
         self._thread.join(5)
+        # A watch that could not be resumed saw only part of the writes: the test could pass
+        # on what it missed.
+        assert self.broken is None, f"the Service watch kept failing: {self.broken!r}"
         with self._lock:
             return list(self.changes)
 
