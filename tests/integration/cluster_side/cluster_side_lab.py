@@ -193,6 +193,13 @@ class Kube:
         eventually(lambda: self.get(api_version, kind, name, namespace) is None, timeout,
                    what=f"{kind} {namespace}/{name} deleted")
 
+    def wait_no_namespace_terminating(self, timeout: float = 180) -> None:
+        """Other tests delete their namespaces without waiting, and a terminating namespace
+        still changes: a snapshot taken meanwhile would differ for reasons not ours."""
+        eventually(lambda: not [n for n in self.objects("v1", "Namespace")
+                                if (n.get("status") or {}).get("phase") == "Terminating"],
+                   timeout, what="no namespace terminating")
+
     def snapshot(self, namespaces: list[str]) -> dict[str, Any]:
         """What the roles may change, as comparable data (no resourceVersions or timestamps)."""
         kinds = [("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),

@@ -166,6 +166,7 @@ class IpWatch:
 
 def test_metallb_is_refused_before_any_change(lab: Any, ansible: Any, kube: Kube, kubeconfig: str,
                                               images: dict[str, str], metallb: dict[str, Any]) -> None:
+    kube.wait_no_namespace_terminating()
     before = kube.snapshot([LB_NAMESPACE, metallb["namespace"]])
     plan = lab_plan(lab, kubeconfig, images)
     for entry in ("main", "pools"):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ansible_runner import REPO
-from cluster_side_lab import INGRESS_VIP, LB_NAMESPACE, Kube, changed_tasks, eventually
+from cluster_side_lab import INGRESS_VIP, LB_NAMESPACE, Kube, changed_tasks
 
 # Outside `make test` (CI time): the cluster-side stages through site.yml; site/test_site_playbook
 # runs the whole site.yml the same way (check, real, second run).
@@ -41,10 +41,7 @@ def run(ansible: Any, images: dict[str, str], tmp_path: Path, check: bool = Fals
 @pytest.fixture(scope="module")
 def runs(ansible: Any, kube: Kube, images: dict[str, str], uninstall: None,
          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # Earlier modules delete their namespaces without waiting: a terminating one still changes.
-    eventually(lambda: not [n for n in kube.objects("v1", "Namespace")
-                            if (n.get("status") or {}).get("phase") == "Terminating"],
-               180, what="no namespace terminating")
+    kube.wait_no_namespace_terminating()
     fresh = kube.get("v1", "Namespace", LB_NAMESPACE) is None
     # One report directory for every run, as an operator's: the second run finds its report.
     reports = tmp_path_factory.mktemp("reports")
