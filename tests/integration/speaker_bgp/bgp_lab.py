@@ -129,13 +129,12 @@ def ensure_node_ipv6(lab: Lab) -> None:
                     netns=host.netns)
 
 
-def router_commands(lab: Lab, replace: Iterable[str] = ()) -> list[str]:
-    """The router's side for NODES; `replace`: neighbours the router already has (site.yml's
-    router_bgp makes each node a peer-group member, whose remote-as cannot be overridden), removed
-    first and put back by `RouterSide.restore`."""
+def router_commands(lab: Lab, running: str = "") -> list[str]:
+    """The router's side for NODES. A neighbour the `running` config already has is removed
+    first (site.yml's router_bgp makes each node a peer-group member, whose remote-as cannot be
+    overridden); `RouterSide.restore` puts it back."""
     lines = ["bfd", f" profile {ROUTER_BFD}", f"  receive-interval {BFD_MS}",
-             f"  transmit-interval {BFD_MS}", " exit", "exit", f"router bgp {ROUTER_ASN}",
-             *(f" no neighbor {address}" for address in replace)]
+             f"  transmit-interval {BFD_MS}", " exit", "exit", f"router bgp {ROUTER_ASN}"]
     v4: list[str] = []
     v6: list[str] = []
     for node in NODES:
@@ -144,6 +143,8 @@ def router_commands(lab: Lab, replace: Iterable[str] = ()) -> list[str]:
         for address, family in ((host.ipv4, v4), (host.ipv6, v6)):
             if node == IBGP_NODE and family is v6:
                 continue
+            if f" neighbor {address} " in running:
+                lines.append(f" no neighbor {address}")
             lines += [f" neighbor {address} remote-as {asn}",
                       f" neighbor {address} password {PASSWORD}",
                       f" neighbor {address} timers 3 9",
@@ -173,10 +174,7 @@ class RouterSide:
         self._saved.write_text("\n".join(
             line for line in original.splitlines()
             if line not in ("Building configuration...", "Current configuration:")))
-        ours = [address for node in NODES for address in (self.lab.config.host(node).ipv4,
-                                                          self.lab.config.host(node).ipv6)]
-        present = [a for a in ours if a and f" neighbor {a} " in original]
-        self.frr.vtysh(*router_commands(self.lab, present))
+        self.frr.vtysh(*router_commands(self.lab, original))
 
     def restore(self) -> None:
         if self._saved is None:
