@@ -33,8 +33,7 @@ from ansible_runner import REPO, AnsibleRunner, PlaybookResult
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, config  # noqa: E402
 
-# Outside `make test` (CI time): a converged site and a diagnosis per step; its last run here
-# failed because diag/web took a BGP-pool VIP the LAN client cannot route to (fixed, not re-run).
+# Outside `make test` (CI time): a converged site and a diagnosis per step (make integration-long).
 pytestmark = pytest.mark.long
 
 SITE = REPO / "playbooks" / "site.yml"
